@@ -1,0 +1,58 @@
+// Shape arithmetic and the checks shared by every op.
+#include "cortex/core/shape.h"
+
+#include <algorithm>
+
+#include "cortex/core/error.h"
+
+namespace cortex {
+
+std::int64_t numel(const Shape& shape) {
+  std::int64_t n = 1;
+  for (auto d : shape) n *= d;
+  return n;
+}
+
+std::string shape_str(const Shape& shape) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    if (i) s += ", ";
+    s += std::to_string(shape[i]);
+  }
+  return s + "]";
+}
+
+Strides contiguous_strides(const Shape& shape) {
+  Strides st(shape.size());
+  std::int64_t s = 1;
+  for (std::size_t i = shape.size(); i-- > 0;) {
+    st[i] = s;
+    s *= std::max<std::int64_t>(shape[i], 1);
+  }
+  return st;
+}
+
+int normalize_axis(std::int64_t axis, std::int64_t rank, const char* what) {
+  std::int64_t lo = rank == 0 ? -1 : -rank, hi = rank == 0 ? 0 : rank - 1;
+  if (axis < lo || axis > hi)
+    fail<IndexError>(what, " expects an axis in [", lo, ", ", hi, "] for a rank-", rank,
+                     " tensor, got ", axis);
+  return static_cast<int>(axis < 0 ? axis + std::max<std::int64_t>(rank, 1) : axis);
+}
+
+Shape broadcast_shapes(const Shape& a, const Shape& b, const char* what) {
+  std::size_t n = std::max(a.size(), b.size());
+  Shape out(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    std::int64_t da = i < n - a.size() ? 1 : a[i - (n - a.size())];
+    std::int64_t db = i < n - b.size() ? 1 : b[i - (n - b.size())];
+    if (da != db && da != 1 && db != 1)
+      fail<ShapeError>(what, " cannot broadcast shapes ", shape_str(a), " and ", shape_str(b),
+                       ": axis ", static_cast<std::int64_t>(i) - static_cast<std::int64_t>(n),
+                       " has sizes ", da, " and ", db);
+    out[i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+}  // namespace cortex

@@ -1,0 +1,109 @@
+// Tensor's core half: construction, metadata, raw views and autograd state.
+#include "cortex/core/tensor.h"
+
+namespace cortex {
+
+TensorImpl::TensorImpl(std::shared_ptr<Storage> storage_, Shape shape_, Strides strides_,
+                       std::int64_t offset_, DType dtype_)
+    : storage(std::move(storage_)), shape(std::move(shape_)), strides(std::move(strides_)),
+      offset(offset_), dtype(dtype_) {}
+
+Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
+  for (auto d : shape)
+    if (d < 0) fail<ValueError>("Tensor::empty expects non-negative sizes, got ", shape_str(shape));
+  auto storage = std::make_shared<Storage>(cortex::numel(shape) * element_size(dtype), device);
+  return Tensor(std::make_shared<TensorImpl>(std::move(storage), shape, contiguous_strides(shape), 0, dtype));
+}
+
+void Tensor::check_defined(const char* what) const {
+  if (!impl_) fail<ValueError>(what, " called on an undefined tensor");
+}
+
+const Shape& Tensor::shape() const { check_defined("shape()"); return impl_->shape; }
+const Strides& Tensor::strides() const { check_defined("strides()"); return impl_->strides; }
+std::int64_t Tensor::offset() const { check_defined("offset()"); return impl_->offset; }
+std::int64_t Tensor::numel() const { return cortex::numel(shape()); }
+DType Tensor::dtype() const { check_defined("dtype()"); return impl_->dtype; }
+Device Tensor::device() const { check_defined("device()"); return impl_->storage->device(); }
+const std::shared_ptr<Storage>& Tensor::storage() const { check_defined("storage()"); return impl_->storage; }
+
+std::int64_t Tensor::size(std::int64_t axis) const {
+  return shape()[normalize_axis(axis, dim(), "Tensor::size")];
+}
+
+bool Tensor::is_contiguous() const {
+  const Shape& sh = shape();
+  std::int64_t expected = 1;
+  for (std::size_t i = sh.size(); i-- > 0;) {
+    if (sh[i] == 1) continue;
+    if (impl_->strides[i] != expected) return false;
+    expected *= sh[i];
+  }
+  return true;
+}
+
+void* Tensor::raw_data() const {
+  check_defined("data()");
+  return static_cast<char*>(impl_->storage->data()) + impl_->offset * element_size(impl_->dtype);
+}
+
+Tensor Tensor::as_strided(const Shape& shape, const Strides& strides, std::int64_t offset) const {
+  check_defined("as_strided()");
+  if (shape.size() != strides.size())
+    fail<ShapeError>("as_strided expects as many strides as sizes, got shape ", shape_str(shape),
+                     " and strides ", shape_str(strides));
+  return Tensor(std::make_shared<TensorImpl>(impl_->storage, shape, strides, offset, impl_->dtype));
+}
+
+bool Tensor::requires_grad() const {
+  return impl_ && impl_->autograd && impl_->autograd->requires_grad;
+}
+
+Tensor& Tensor::set_requires_grad(bool value) {
+  check_defined("set_requires_grad()");
+  if (!is_leaf())
+    fail<AutogradError>("set_requires_grad expects a leaf tensor, got one computed by an op "
+                        "(use detach() to make a new leaf)");
+  if (value && !is_floating(dtype()))
+    fail<DTypeError>("only floating tensors can require gradients, got ", dtype_name(dtype()));
+  if (!impl_->autograd) impl_->autograd = std::make_unique<AutogradMeta>();
+  impl_->autograd->requires_grad = value;
+  return *this;
+}
+
+bool Tensor::is_leaf() const { return !(impl_ && impl_->autograd && impl_->autograd->grad_fn); }
+
+Tensor Tensor::grad() const {
+  if (!impl_ || !impl_->autograd || !impl_->autograd->grad) return Tensor();
+  return Tensor(impl_->autograd->grad);
+}
+
+void Tensor::set_grad(const Tensor& grad) {
+  check_defined("set_grad()");
+  if (!impl_->autograd) impl_->autograd = std::make_unique<AutogradMeta>();
+  impl_->autograd->grad = grad.impl_ptr();
+}
+
+void Tensor::zero_grad() {
+  if (impl_ && impl_->autograd) impl_->autograd->grad.reset();
+}
+
+const std::shared_ptr<autograd::Node>& Tensor::grad_fn() const {
+  static const std::shared_ptr<autograd::Node> none;
+  if (!impl_ || !impl_->autograd) return none;
+  return impl_->autograd->grad_fn;
+}
+
+void Tensor::set_grad_fn(std::shared_ptr<autograd::Node> fn) {
+  check_defined("set_grad_fn()");
+  if (!impl_->autograd) impl_->autograd = std::make_unique<AutogradMeta>();
+  impl_->autograd->requires_grad = fn != nullptr;
+  impl_->autograd->grad_fn = std::move(fn);
+}
+
+Tensor Tensor::detach() const {
+  check_defined("detach()");
+  return as_strided(impl_->shape, impl_->strides, impl_->offset);
+}
+
+}  // namespace cortex
