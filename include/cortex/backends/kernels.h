@@ -1,0 +1,162 @@
+// The dispatch table: one row of kernels per backend, one column per op.
+//
+// Ops (src/ops/) check arguments, allocate outputs and call the kernel of the
+// backend that owns the inputs' device. Each backend fills its row in an
+// explicit register_*() call (see registry.cpp); an empty cell is a clear error.
+//
+// Kernel contracts, shared by every backend:
+//  - `out`-style arguments are preallocated by the op, contiguous, with the
+//    right shape and dtype. Inputs may be strided (stride 0 = broadcast) unless
+//    the contract says "contiguous".
+//  - Floating kernels accept f32 and f64 (f64 serves gradient checks); a
+//    backend that cannot run f64 fast hands it to the reference kernel.
+#pragma once
+
+#include <cstdint>
+
+#include "cortex/core/tensor.h"
+
+namespace cortex::backend {
+
+enum class Backend : std::uint8_t { Ref, Cpu, Cuda };
+inline constexpr int kNumBackends = 3;
+const char* backend_name(Backend b);
+
+enum class UnaryOp : std::uint8_t {
+  neg, exp, log, sqrt, rsqrt, abs, square, sign,
+  relu, leaky_relu, elu, selu, sigmoid, tanh, gelu, softplus, silu,
+  clamp,  // to [p.a, p.b]
+};
+const char* unary_name(UnaryOp op);
+
+// Scalar parameters of a unary op: leaky_relu slope (a), elu alpha (a),
+// clamp bounds (a, b). Unused by the others.
+struct UnaryParams {
+  double a = 0.0;
+  double b = 0.0;
+};
+
+enum class BinaryOp : std::uint8_t {
+  add, sub, mul, div, pow, maximum, minimum,
+  eq, ne, lt, le, gt, ge,  // comparisons write a bool tensor
+};
+const char* binary_name(BinaryOp op);
+inline bool is_comparison(BinaryOp op) { return op >= BinaryOp::eq; }
+
+enum class ReduceOp : std::uint8_t { sum, mean, max, min, argmax, argmin };
+const char* reduce_name(ReduceOp op);
+
+// 2-D convolution geometry. x: (N, H, W, C) NHWC; w: (KH, KW, C / groups, O) HWIO;
+// y: (N, OH, OW, O). Dilation 1 means a dense kernel (PyTorch's convention).
+struct Conv2dParams {
+  std::int64_t stride_h = 1, stride_w = 1;
+  std::int64_t pad_top = 0, pad_bottom = 0, pad_left = 0, pad_right = 0;
+  std::int64_t dilation_h = 1, dilation_w = 1;
+  std::int64_t groups = 1;
+};
+
+enum class PoolKind : std::uint8_t { max, avg };
+
+// 2-D pooling geometry on NHWC tensors. Average pooling divides by the number
+// of elements inside the input (padding excluded), as Keras does.
+struct Pool2dParams {
+  PoolKind kind = PoolKind::max;
+  std::int64_t kernel_h = 2, kernel_w = 2;
+  std::int64_t stride_h = 2, stride_w = 2;
+  std::int64_t pad_top = 0, pad_bottom = 0, pad_left = 0, pad_right = 0;
+};
+
+struct Kernels {
+  // out[...] = value, any dtype.
+  void (*fill)(Tensor& out, double value) = nullptr;
+  // dst = src elementwise, same shape; any dtypes (converting); src strided.
+  // dst may be strided here too (it is the one kernel that writes into views).
+  void (*copy)(const Tensor& src, Tensor& dst) = nullptr;
+
+  // out = op(x); x strided, out same shape and dtype.
+  void (*unary)(UnaryOp op, const Tensor& x, Tensor& out, const UnaryParams& p) = nullptr;
+  // dx = dy * op'(x), given x, y = op(x) and dy (all the same shape, strided).
+  void (*unary_backward)(UnaryOp op, const Tensor& x, const Tensor& y, const Tensor& dy,
+                         Tensor& dx, const UnaryParams& p) = nullptr;
+  // out = a op b; a and b already expanded to out's shape (strided, stride 0 for
+  // broadcast axes), same dtype. Comparisons write bool.
+  void (*binary)(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& out) = nullptr;
+  // out = cond ? a : b; cond bool, all expanded to out's shape.
+  void (*where)(const Tensor& cond, const Tensor& a, const Tensor& b, Tensor& out) = nullptr;
+
+  // x: (M, K) contiguous -> out: (M). sum/mean/max/min keep x's dtype; argmax/argmin write i64
+  // (the first index of the extreme value). NaN wins max/min, like numpy.
+  void (*reduce)(ReduceOp op, const Tensor& x, Tensor& out) = nullptr;
+  // Softmax (or log-softmax) along the last axis. x: (M, K) contiguous -> out (M, K).
+  void (*softmax)(const Tensor& x, Tensor& out, bool log) = nullptr;
+  // dx from y = softmax(x) (or log_softmax) and dy; all (M, K) contiguous.
+  void (*softmax_backward)(const Tensor& y, const Tensor& dy, Tensor& dx, bool log) = nullptr;
+
+  // out = a @ b (+ bias). a: (B, M, K), b: (B, K, N), any strides; bias: (N) contiguous
+  // or null; out: (B, M, N) contiguous.
+  void (*matmul)(const Tensor& a, const Tensor& b, const Tensor* bias, Tensor& out) = nullptr;
+
+  // All conv tensors contiguous; shapes as in Conv2dParams. bias: (O) or null.
+  void (*conv2d)(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y,
+                 const Conv2dParams& p) = nullptr;
+  void (*conv2d_backward_data)(const Tensor& dy, const Tensor& w, Tensor& dx,
+                               const Conv2dParams& p) = nullptr;
+  void (*conv2d_backward_weight)(const Tensor& x, const Tensor& dy, Tensor& dw,
+                                 const Conv2dParams& p) = nullptr;
+
+  // x: (N, H, W, C) contiguous -> y: (N, OH, OW, C). For max pooling the kernel
+  // may fill `workspace` (its own format: whatever its backward needs) when
+  // the pointer is not null; the backward gets it back unchanged.
+  void (*pool2d)(const Pool2dParams& p, const Tensor& x, Tensor& y, Tensor* workspace) = nullptr;
+  void (*pool2d_backward)(const Pool2dParams& p, const Tensor& x, const Tensor& dy,
+                          const Tensor& workspace, Tensor& dx) = nullptr;
+
+  // out[o, m, i] = x[o, index[o, m, i], i]. x: (O, N, I) strided; index: (O, M, I)
+  // i64, strided (index_select passes a stride-0 expanded vector); out (O, M, I).
+  // An index outside [0, N) throws IndexError.
+  void (*gather)(const Tensor& x, const Tensor& index, Tensor& out) = nullptr;
+  // out[o, index[o, m, i], i] += src[o, m, i]; out (O, N, I) contiguous, already holding
+  // its starting values.
+  void (*scatter_add)(const Tensor& src, const Tensor& index, Tensor& out) = nullptr;
+};
+
+// The backend that runs ops on tensors of `device`: Cuda for CUDA memory; for
+// CPU memory the cpu backend, or ref inside a BackendScope (tests).
+Backend backend_for(Device device);
+const Kernels& kernels(Backend backend);
+
+// Looks up one cell, throwing a clear error when the backend lacks the op:
+//   dispatch(&Kernels::conv2d, x.device(), "conv2d")(x, w, ...);
+template <typename Fn>
+Fn dispatch(Fn Kernels::*cell, Device device, const char* op_name);
+
+// Routes CPU ops to `backend` (Ref or Cpu) on this thread while alive.
+class BackendScope {
+ public:
+  explicit BackendScope(Backend cpu_backend);
+  ~BackendScope();
+  BackendScope(const BackendScope&) = delete;
+  BackendScope& operator=(const BackendScope&) = delete;
+
+ private:
+  Backend previous_;
+};
+
+bool cuda_available();  // a CUDA backend was built and sees a device
+
+// Filled by each backend's register function (called once, from registry.cpp).
+void register_ref(Kernels& row);
+void register_cpu(Kernels& row);
+void register_cuda(Kernels& row);  // built with the cuda preset; absent otherwise
+
+[[noreturn]] void missing_kernel(const char* op_name, Backend backend);
+
+template <typename Fn>
+Fn dispatch(Fn Kernels::*cell, Device device, const char* op_name) {
+  Backend b = backend_for(device);
+  Fn fn = kernels(b).*cell;
+  if (fn == nullptr) missing_kernel(op_name, b);
+  return fn;
+}
+
+}  // namespace cortex::backend
