@@ -1,0 +1,61 @@
+// Node: one recorded op on the tape: edges to where its inputs' gradients go,
+// and the closure that turns the output's gradient into the inputs'.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cortex/core/tensor.h"
+
+namespace cortex::autograd {
+
+// Maps the gradient of the node's output to one gradient per input
+// (an undefined Tensor where an input needs none). It captures what it saved.
+using BackwardFn = std::function<std::vector<Tensor>(const Tensor& grad_output)>;
+
+class Node {
+ public:
+  // Where one input's gradient goes: the node that made the input, or the
+  // input itself when it is a leaf that requires grad, or nowhere.
+  struct Edge {
+    std::shared_ptr<Node> node;
+    std::shared_ptr<TensorImpl> leaf;
+    Shape shape;  // the input's shape, to check what backward returns
+    DType dtype = DType::f32;
+  };
+
+  Node(std::string name, const std::vector<Tensor>& inputs, BackwardFn backward);
+  ~Node();  // iterative: a chain of 100k nodes must not recurse
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  const std::string& name() const { return name_; }
+  const std::vector<Edge>& edges() const { return edges_; }
+
+  // Runs the backward closure; throws AutogradError once released.
+  std::vector<Tensor> apply(const Tensor& grad_output);
+  // Frees the closure and everything it saved (after a backward without retain_graph).
+  void release() { backward_ = nullptr; released_ = true; }
+
+ private:
+  std::string name_;
+  std::vector<Edge> edges_;
+  BackwardFn backward_;
+  bool released_ = false;
+};
+
+// True when grad mode is on and any input requires grad: the op must record.
+bool needs_grad(std::initializer_list<const Tensor*> inputs);
+bool needs_grad(const std::vector<Tensor>& inputs);
+
+// Makes `output` the result of a recorded op when needs_grad(inputs); returns it.
+// The closure runs later with grad mode off; it should capture detached
+// tensors (save()) so that no tensor holds its own node.
+Tensor record(const char* name, Tensor output, const std::vector<Tensor>& inputs, BackwardFn backward);
+
+// The form to capture a tensor in a backward closure: same data, no history.
+inline Tensor save(const Tensor& t) { return t.defined() ? t.detach() : t; }
+
+}  // namespace cortex::autograd

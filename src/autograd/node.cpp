@@ -1,0 +1,68 @@
+// Recording ops on the tape.
+#include "cortex/autograd/node.h"
+
+#include "cortex/autograd/grad_mode.h"
+
+namespace cortex::autograd {
+
+Node::Node(std::string name, const std::vector<Tensor>& inputs, BackwardFn backward)
+    : name_(std::move(name)), backward_(std::move(backward)) {
+  edges_.reserve(inputs.size());
+  for (const Tensor& in : inputs) {
+    Edge e;
+    if (in.defined()) {
+      e.shape = in.shape();
+      e.dtype = in.dtype();
+      if (in.requires_grad()) {
+        if (in.grad_fn()) e.node = in.grad_fn();
+        else e.leaf = in.impl_ptr();
+      }
+    }
+    edges_.push_back(std::move(e));
+  }
+}
+
+Node::~Node() {
+  // Take over the edges of every node that dies with this one, so their
+  // destructors run one after another instead of nested.
+  std::vector<std::shared_ptr<Node>> dying;
+  for (auto& e : edges_)
+    if (e.node) dying.push_back(std::move(e.node));
+  while (!dying.empty()) {
+    std::shared_ptr<Node> n = std::move(dying.back());
+    dying.pop_back();
+    if (n.use_count() == 1)
+      for (auto& e : n->edges_)
+        if (e.node) dying.push_back(std::move(e.node));
+  }
+}
+
+std::vector<Tensor> Node::apply(const Tensor& grad_output) {
+  if (released_)
+    fail<AutogradError>("backward through ", name_,
+                        " a second time: its saved tensors were freed by the first backward "
+                        "(pass retain_graph = true to the first call)");
+  return backward_(grad_output);
+}
+
+bool needs_grad(std::initializer_list<const Tensor*> inputs) {
+  if (!GradMode::is_enabled()) return false;
+  for (const Tensor* t : inputs)
+    if (t->defined() && t->requires_grad()) return true;
+  return false;
+}
+
+bool needs_grad(const std::vector<Tensor>& inputs) {
+  if (!GradMode::is_enabled()) return false;
+  for (const Tensor& t : inputs)
+    if (t.defined() && t.requires_grad()) return true;
+  return false;
+}
+
+Tensor record(const char* name, Tensor output, const std::vector<Tensor>& inputs, BackwardFn backward) {
+  if (!needs_grad(inputs)) return output;
+  output.set_grad_fn(std::make_shared<Node>(name, inputs, std::move(backward)));
+  return output;
+}
+
+}  // namespace cortex::autograd

@@ -1,0 +1,118 @@
+// The tape and the engine: accumulation, reuse, retain_graph, no-grad, depth.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "support/check.h"
+
+namespace cortex {
+namespace {
+
+TEST(Autograd, ChainRuleThroughSeveralOps) {
+  Tensor x = tensor({1, 2, 3}).set_requires_grad(true);
+  Tensor y = sum(x * x * 3.0 + x);  // dy/dx = 6x + 1
+  y.backward();
+  EXPECT_EQ(x.grad().to_vector<float>(), (std::vector<float>{7, 13, 19}));
+  EXPECT_TRUE(x.is_leaf());
+  EXPECT_FALSE(y.is_leaf());
+  EXPECT_EQ(y.grad_fn()->name(), "sum");
+}
+
+TEST(Autograd, InputUsedSeveralTimesSumsItsGradients) {
+  Tensor x = tensor({2}).set_requires_grad(true);
+  Tensor a = x * 3.0, b = exp(x), c = x;
+  (a + b * c).sum().backward();  // d/dx (3x + x e^x) = 3 + e^x (1 + x)
+  EXPECT_NEAR(x.grad().item(), 3 + std::exp(2.0) * 3, 1e-4);
+}
+
+TEST(Autograd, GradientsAccumulateUntilZeroed) {
+  Tensor x = tensor({1, -1}).set_requires_grad(true);
+  Tensor kept;
+  for (int i = 0; i < 3; ++i) {
+    (x * 2.0).sum().backward();
+    if (i == 0) kept = x.grad();
+  }
+  EXPECT_EQ(x.grad().to_vector<float>(), (std::vector<float>{6, 6}));
+  EXPECT_EQ(kept.to_vector<float>(), (std::vector<float>{2, 2}));  // an old .grad() never changes
+  x.zero_grad();
+  EXPECT_FALSE(x.grad().defined());
+}
+
+TEST(Autograd, RetainGraphAllowsASecondBackward) {
+  Tensor x = tensor({3}).set_requires_grad(true);
+  Tensor y = (x * x).sum();
+  y.backward(Tensor(), true);
+  y.backward();
+  EXPECT_EQ(x.grad().item(), 12.0);
+  try {
+    y.backward();
+    FAIL() << "a third backward through a freed graph must throw";
+  } catch (const AutogradError& e) {
+    EXPECT_NE(std::string(e.what()).find("retain_graph"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Autograd, NoGradGuardAndDetachStopHistory) {
+  Tensor x = tensor({1, 2}).set_requires_grad(true);
+  {
+    NoGradGuard guard;
+    Tensor y = x * 2.0;
+    EXPECT_FALSE(y.requires_grad());
+    EXPECT_TRUE(GradMode::is_enabled() == false);
+  }
+  EXPECT_TRUE(GradMode::is_enabled());
+  Tensor d = (x * 2.0).detach();
+  EXPECT_FALSE(d.requires_grad());
+  EXPECT_EQ(d.storage() != nullptr, true);
+  Tensor z = (x * d).sum();  // d is a constant here
+  z.backward();
+  EXPECT_EQ(x.grad().to_vector<float>(), (std::vector<float>{2, 4}));
+}
+
+TEST(Autograd, NonScalarBackwardNeedsAGradient) {
+  Tensor x = tensor({1, 2}).set_requires_grad(true);
+  Tensor y = x * 3.0;
+  EXPECT_THROW(y.backward(), AutogradError);
+  y.backward(tensor({1, 10}));
+  EXPECT_EQ(x.grad().to_vector<float>(), (std::vector<float>{3, 30}));
+  EXPECT_THROW(y.backward(tensor({1, 2, 3})), AutogradError);  // wrong gradient shape
+  EXPECT_THROW(tensor({1}).backward(), AutogradError);         // nothing requires grad
+}
+
+TEST(Autograd, DeepChainsDoNotRecurse) {
+  // 100k nodes: a recursive engine would overflow the stack (an unrolled RNN is like this).
+  Tensor x = scalar(1.0).set_requires_grad(true);
+  Tensor y = x;
+  for (int i = 0; i < 100000; ++i) y = y * 1.0 + 0.0;
+  y.backward();
+  EXPECT_EQ(x.grad().item(), 1.0);
+}
+
+TEST(Autograd, BranchThatNeedsNoGradientIsSkipped) {
+  Tensor x = tensor({2}).set_requires_grad(true);
+  Tensor w = tensor({5});  // no grad
+  (x * w + w * w).sum().backward();
+  EXPECT_EQ(x.grad().item(), 5.0);
+  EXPECT_FALSE(w.grad().defined());
+}
+
+TEST(Autograd, GradientCrossesDtypeConversions) {
+  Tensor x = tensor({1, 2}).to(DType::f64).set_requires_grad(true);
+  (x.to(DType::f32) * 2.0).sum().backward();
+  EXPECT_EQ(x.grad().dtype(), DType::f64);
+  EXPECT_EQ(x.grad().to_vector<double>(), (std::vector<double>{2, 2}));
+  EXPECT_FALSE(x.to(DType::i64).requires_grad());  // integers carry no gradient
+}
+
+TEST(Autograd, LeafRulesAreEnforced) {
+  Tensor x = tensor({1}).set_requires_grad(true);
+  Tensor y = x * 2.0;
+  EXPECT_THROW(y.set_requires_grad(false), AutogradError);
+  EXPECT_THROW(x.fill_(0), AutogradError);
+  NoGradGuard guard;
+  x.fill_(4);  // optimisers update parameters like this
+  EXPECT_EQ(x.item(), 4.0);
+}
+
+}  // namespace
+}  // namespace cortex
