@@ -101,7 +101,9 @@ struct Kernels {
                  const Conv2dParams& p) = nullptr;
   void (*conv2d_backward_data)(const Tensor& dy, const Tensor& w, Tensor& dx,
                                const Conv2dParams& p) = nullptr;
-  void (*conv2d_backward_weight)(const Tensor& x, const Tensor& dy, Tensor& dw,
+  // db: (O) or null; when given it receives the sum of dy over (N, OH, OW) (the
+  // bias gradient, which oneDNN computes in the same pass).
+  void (*conv2d_backward_weight)(const Tensor& x, const Tensor& dy, Tensor& dw, Tensor* db,
                                  const Conv2dParams& p) = nullptr;
 
   // x: (N, H, W, C) contiguous -> y: (N, OH, OW, C). For max pooling the kernel

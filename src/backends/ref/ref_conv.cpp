@@ -125,8 +125,9 @@ void conv2d_backward_data(const Tensor& dy, const Tensor& w, Tensor& dx, const C
   });
 }
 
-// x: (N, H, W, C), dy: (N, OH, OW, O) -> dw: (KH, KW, C / groups, O).
-void conv2d_backward_weight(const Tensor& x, const Tensor& dy, Tensor& dw, const Conv2dParams& p) {
+// x: (N, H, W, C), dy: (N, OH, OW, O) -> dw: (KH, KW, C / groups, O), db: (O) if asked.
+void conv2d_backward_weight(const Tensor& x, const Tensor& dy, Tensor& dw, Tensor* db,
+                            const Conv2dParams& p) {
   const ConvGeometry g = conv_geometry(x.shape(), dw.shape(), dy.shape(), p, "conv2d_backward_weight");
   visit_float(x.dtype(), "conv2d_backward_weight", [&](auto tag) {
     using T = decltype(tag);
@@ -151,6 +152,17 @@ void conv2d_backward_weight(const Tensor& x, const Tensor& dy, Tensor& dw, const
               }
             dwv(kh, kw, ci, o) = static_cast<T>(acc);
           }
+    if (db == nullptr) return;
+    expect_dtype(*db, x.dtype(), "conv2d_backward_weight", "db");
+    expect_shape(*db, Shape{g.O}, "conv2d_backward_weight", "db");
+    const View<T, 1> dbv(*db, "conv2d_backward_weight", "db");
+    for (std::int64_t o = 0; o < g.O; ++o) {
+      double acc = 0.0;
+      for (std::int64_t n = 0; n < g.N; ++n)
+        for (std::int64_t oh = 0; oh < g.OH; ++oh)
+          for (std::int64_t ow = 0; ow < g.OW; ++ow) acc += dyv(n, oh, ow, o);
+      dbv(o) = static_cast<T>(acc);
+    }
   });
 }
 

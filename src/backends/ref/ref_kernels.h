@@ -29,7 +29,8 @@ void matmul(const Tensor& a, const Tensor& b, const Tensor* bias, Tensor& out);
 // ref_conv.cpp
 void conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y, const Conv2dParams& p);
 void conv2d_backward_data(const Tensor& dy, const Tensor& w, Tensor& dx, const Conv2dParams& p);
-void conv2d_backward_weight(const Tensor& x, const Tensor& dy, Tensor& dw, const Conv2dParams& p);
+void conv2d_backward_weight(const Tensor& x, const Tensor& dy, Tensor& dw, Tensor* db,
+                            const Conv2dParams& p);
 
 // ref_pool.cpp
 void pool2d(const Pool2dParams& p, const Tensor& x, Tensor& y, Tensor* workspace);
