@@ -1,0 +1,125 @@
+// Losses. The softmax cross-entropies record one node whose gradient is
+// softmax - target, which stays exact where exp would overflow.
+#include "cortex/ops/loss.h"
+
+#include "cortex/autograd/grad_mode.h"
+#include "cortex/ops/activation.h"
+#include "cortex/ops/creation.h"
+#include "cortex/ops/elementwise.h"
+#include "cortex/ops/reduce.h"
+#include "cortex/ops/shape_ops.h"
+#include "op_util.h"
+
+namespace cortex {
+using autograd::record;
+using autograd::save;
+
+namespace {
+
+Tensor reduce(const Tensor& per_sample, Reduction r) {
+  switch (r) {
+    case Reduction::none: return per_sample;
+    case Reduction::sum: return sum(per_sample);
+    case Reduction::mean: return mean(per_sample);
+  }
+  return per_sample;
+}
+
+void check_logits(const Tensor& logits, const char* op) {
+  detail::check_defined(logits, op, "the logits");
+  detail::check_floating(logits, op);
+  detail::check_rank(logits, 2, op, "(N, C) logits");
+}
+
+void check_same_shape(const Tensor& a, const Tensor& b, const char* op, const char* what) {
+  detail::check_defined(b, op, what);
+  if (a.shape() != b.shape())
+    fail<ShapeError>(op, " expects ", what, " shaped like the predictions ", shape_str(a.shape()), ", got ",
+                     shape_str(b.shape()));
+}
+
+// Per-row gradient weights for a reduced loss: g broadcast to (N, 1).
+Tensor row_weights(const Tensor& g, std::int64_t n, Reduction r) {
+  if (r == Reduction::none) return g.reshape({n, 1});
+  Tensor w = g.reshape({1, 1}).expand({n, 1});
+  return r == Reduction::mean ? w / static_cast<double>(n) : w;
+}
+
+}  // namespace
+
+Tensor softmax_cross_entropy(const Tensor& logits, const Tensor& targets, Reduction r) {
+  const char* op = "softmax_cross_entropy";
+  check_logits(logits, op);
+  check_same_shape(logits, targets, op, "targets");
+  detail::check_same_dtype(logits, targets, op);
+  Tensor ls, loss;
+  {
+    NoGradGuard raw;
+    ls = log_softmax(logits, -1);
+    loss = reduce(neg(sum(targets * ls, {1})), r);
+  }
+  Tensor lss = save(ls), ts = save(targets);
+  std::int64_t n = logits.shape()[0];
+  bool nl = logits.requires_grad(), nt = targets.requires_grad();
+  return record(op, loss, {logits, targets}, [=](const Tensor& g) -> std::vector<Tensor> {
+    Tensor w = row_weights(g, n, r);
+    Tensor dl = nl ? (exp(lss) * sum(ts, {1}, true) - ts) * w : Tensor();
+    Tensor dt = nt ? neg(lss) * w : Tensor();
+    return {dl, dt};
+  });
+}
+
+Tensor sparse_softmax_cross_entropy(const Tensor& logits, const Tensor& labels, Reduction r) {
+  const char* op = "sparse_softmax_cross_entropy";
+  check_logits(logits, op);
+  detail::check_defined(labels, op, "the labels");
+  std::int64_t n = logits.shape()[0], c = logits.shape()[1];
+  if (labels.dim() != 1 || labels.shape()[0] != n)
+    fail<ShapeError>(op, " expects labels of shape [", n, "] for logits ", shape_str(logits.shape()), ", got ",
+                     shape_str(labels.shape()));
+  Tensor idx = one_hot(labels, c).to(logits.dtype());  // also checks the range
+  Tensor ls, loss;
+  {
+    NoGradGuard raw;
+    ls = log_softmax(logits, -1);
+    loss = reduce(neg(sum(idx * ls, {1})), r);
+  }
+  Tensor lss = save(ls);
+  return record(op, loss, {logits}, [=](const Tensor& g) -> std::vector<Tensor> {
+    return {(exp(lss) - idx) * row_weights(g, n, r)};
+  });
+}
+
+Tensor categorical_cross_entropy(const Tensor& probs, const Tensor& targets, Reduction r, double eps) {
+  const char* op = "categorical_cross_entropy";
+  check_logits(probs, op);
+  check_same_shape(probs, targets, op, "targets");
+  Tensor p = clamp(probs / sum(probs, {1}, true), eps, 1.0 - eps);
+  return reduce(neg(sum(targets * log(p), {1})), r);
+}
+
+Tensor mse(const Tensor& pred, const Tensor& target, Reduction r) {
+  detail::check_defined(pred, "mse", "the predictions");
+  check_same_shape(pred, target, "mse", "targets");
+  Tensor sq = square(pred - target);
+  return reduce(pred.dim() == 0 ? sq : mean(sq, {-1}), r);
+}
+
+Tensor binary_cross_entropy(const Tensor& probs, const Tensor& targets, Reduction r, double eps) {
+  detail::check_defined(probs, "binary_cross_entropy", "the probabilities");
+  check_same_shape(probs, targets, "binary_cross_entropy", "targets");
+  Tensor p = clamp(probs, eps, 1.0 - eps);
+  Tensor per = neg(targets * log(p) + (1.0 - targets) * log(1.0 - p));
+  return reduce(probs.dim() == 0 ? per : mean(per, {-1}), r);
+}
+
+Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targets, Reduction r) {
+  detail::check_defined(logits, "binary_cross_entropy_with_logits", "the logits");
+  check_same_shape(logits, targets, "binary_cross_entropy_with_logits", "targets");
+  // softplus(x) - x t; the softplus kernel is stable for any x and its
+  // derivative gives sigmoid(x) - t exactly, with no kink at 0.
+  Tensor per = softplus(logits) - logits * targets;
+  return reduce(logits.dim() == 0 ? per : mean(per, {-1}), r);
+}
+
+}  // namespace cortex
