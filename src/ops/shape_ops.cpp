@@ -47,15 +47,8 @@ Tensor concat(const std::vector<Tensor>& tensors, std::int64_t axis_in) {
     detail::kernel(&Kernels::copy, out.device(), "concat")(tensors[i], dst);
     off += sizes[i];
   }
-  return record("concat", out, tensors, [axis, sizes](const Tensor& g) -> std::vector<Tensor> {
-    std::vector<Tensor> grads;
-    std::int64_t start = 0;
-    for (auto n : sizes) {
-      grads.push_back(g.slice(axis, start, start + n));
-      start += n;
-    }
-    return grads;
-  });
+  return record("concat", out, tensors,
+                [axis, sizes](const Tensor& g) -> std::vector<Tensor> { return split(g, sizes, axis); });
 }
 
 Tensor stack(const std::vector<Tensor>& tensors, std::int64_t axis) {

@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "backends/common/strided.h"
+#include "backends/common/convert.h"
 #include "cortex/core/tensor.h"
 
 namespace cortex::backend::cpu {
@@ -84,32 +85,5 @@ void map(Tensor& out, std::int64_t grain, F f, const std::array<const Tensor*, s
   detail::map_impl<Out, In...>(out, grain, f, in, std::index_sequence_for<In...>{});
 }
 
-// One element from type From to type To, as the reference copy converts: bf16
-// goes through float, bool is "nonzero", float to integer truncates through
-// i64 (NaN gives 0, out-of-range saturates) and then narrows like an integer.
-template <typename To, typename From>
-To convert(From v) {
-  if constexpr (std::is_same_v<From, bf16>) {
-    return convert<To>(static_cast<float>(v));
-  } else if constexpr (std::is_same_v<To, bf16>) {
-    return bf16(static_cast<float>(v));
-  } else if constexpr (std::is_same_v<To, bool>) {
-    return v != From{0};
-  } else if constexpr (std::is_integral_v<To> && std::is_floating_point_v<From>) {
-    const double d = static_cast<double>(v);
-    std::int64_t i = 0;
-    if (std::isnan(d))
-      i = 0;
-    else if (d >= 0x1p63)
-      i = std::numeric_limits<std::int64_t>::max();
-    else if (d < -0x1p63)
-      i = std::numeric_limits<std::int64_t>::min();
-    else
-      i = static_cast<std::int64_t>(d);
-    return static_cast<To>(i);
-  } else {
-    return static_cast<To>(v);
-  }
-}
 
 }  // namespace cortex::backend::cpu
