@@ -40,14 +40,18 @@ Tensor copy(const Tensor& g) {
   return out;
 }
 
-// .grad() is always a tensor of its own (never a view of another gradient), and
-// a fresh one on each accumulation, so a gradient the user kept never changes.
-void accumulate_leaf(const std::shared_ptr<TensorImpl>& leaf, const Tensor& g) {
+// .grad() is always a tensor of its own (never shared with another leaf, the
+// user or a view), and a fresh one on each accumulation, so a gradient the
+// user kept never changes. `g` may be taken as is only when nothing else
+// holds it or its storage: the caller's handle is the last one.
+void accumulate_leaf(const std::shared_ptr<TensorImpl>& leaf, Tensor g) {
   Tensor t(leaf);
+  if (!t.requires_grad()) return;  // switched off after the op was recorded
   Tensor old = t.grad();
-  bool owned = g.is_contiguous() && g.offset() == 0 && g.storage().use_count() == 1 &&
-               g.storage()->nbytes() == g.numel() * element_size(g.dtype());
-  t.set_grad(old.defined() ? add(old, g) : owned ? g : copy(g));
+  bool owned = g.impl_ptr().use_count() == 1 && g.storage().use_count() == 1 && g.is_contiguous() &&
+               g.offset() == 0 && g.storage()->nbytes() == g.numel() * element_size(g.dtype()) &&
+               !g.impl()->autograd;
+  t.set_grad(old.defined() ? add(old, g) : owned ? std::move(g) : copy(g));
 }
 
 }  // namespace
@@ -57,7 +61,7 @@ void backward(const Tensor& root, const Tensor& grad_in, bool retain_graph) {
   if (!root.requires_grad())
     fail<AutogradError>("backward called on a tensor that does not require grad "
                         "(no input of the computation had requires_grad set, or it ran under NoGradGuard)");
-  Tensor grad = grad_in;
+  Tensor grad = grad_in.defined() ? grad_in.detach() : grad_in;
   if (!grad.defined()) {
     if (root.numel() != 1)
       fail<AutogradError>("backward without a gradient needs a one-element output, got shape ",
@@ -67,8 +71,8 @@ void backward(const Tensor& root, const Tensor& grad_in, bool retain_graph) {
   check_grad(grad, root.shape(), root.dtype(), "the gradient passed to backward");
 
   NoGradGuard no_grad;
-  if (!root.grad_fn()) {  // a leaf: its gradient is the one given
-    accumulate_leaf(root.impl_ptr(), grad);
+  if (!root.grad_fn()) {  // a leaf: its gradient is (a copy of) the one given
+    accumulate_leaf(root.impl_ptr(), grad_in.defined() ? copy(grad) : grad);
     return;
   }
 
@@ -87,16 +91,32 @@ void backward(const Tensor& root, const Tensor& grad_in, bool retain_graph) {
     }
   }
 
-  // Pass 2: run each node when its gradient is complete.
+  // Pass 2: run each node when its gradient is complete. A node that is reached
+  // but receives no gradient is skipped, and so are the edges below it.
   std::unordered_map<Node*, Tensor> buffer;
   std::vector<std::shared_ptr<Node>> ready{root.grad_fn()};
   buffer[root.grad_fn().get()] = grad;
-  while (!ready.empty()) {
+  std::vector<Node*> skipped;
+  auto arrived = [&](const std::shared_ptr<Node>& next) {
+    if (--pending[next.get()] > 0) return;
+    if (buffer.count(next.get())) ready.push_back(next);
+    else skipped.push_back(next.get());
+  };
+  while (!ready.empty() || !skipped.empty()) {
+    if (ready.empty()) {
+      Node* node = skipped.back();
+      skipped.pop_back();
+      if (!retain_graph) node->release();
+      for (const auto& e : node->edges())
+        if (e.node) arrived(e.node);
+      continue;
+    }
     std::shared_ptr<Node> node = std::move(ready.back());
     ready.pop_back();
     Tensor g = std::move(buffer[node.get()]);
     buffer.erase(node.get());
     std::vector<Tensor> grads = node->apply(g);
+    g = Tensor();
     if (!retain_graph) node->release();
     const auto& edges = node->edges();
     if (grads.size() != edges.size())
@@ -105,20 +125,16 @@ void backward(const Tensor& root, const Tensor& grad_in, bool retain_graph) {
     for (std::size_t i = 0; i < edges.size(); ++i) {
       const auto& e = edges[i];
       if (!e.node && !e.leaf) continue;
-      const Tensor& gi = grads[i];
-      if (gi.defined()) {
-        check_grad(gi, e.shape, e.dtype, node->name() + " backward");
+      if (grads[i].defined()) {
+        check_grad(grads[i], e.shape, e.dtype, node->name() + " backward");
         if (e.leaf) {
-          accumulate_leaf(e.leaf, gi);
+          accumulate_leaf(e.leaf, std::move(grads[i]));
         } else {
           Tensor& slot = buffer[e.node.get()];
-          slot = slot.defined() ? add(slot, gi) : gi;
+          slot = slot.defined() ? add(slot, grads[i]) : std::move(grads[i]);
         }
       }
-      if (e.node && --pending[e.node.get()] == 0) {
-        if (buffer.count(e.node.get())) ready.push_back(e.node);
-        else if (!retain_graph) e.node->release();  // reached, but no gradient flows there
-      }
+      if (e.node) arrived(e.node);
     }
   }
 }

@@ -5,10 +5,12 @@
 
 namespace cortex::autograd {
 
-Node::Node(std::string name, const std::vector<Tensor>& inputs, BackwardFn backward)
+Node::Node(std::string name, const std::vector<Tensor>& inputs, const Tensor& output, BackwardFn backward)
     : name_(std::move(name)), backward_(std::move(backward)) {
   edges_.reserve(inputs.size());
+  watched_.push_back({output.storage(), output.storage()->version()});
   for (const Tensor& in : inputs) {
+    if (in.defined()) watched_.push_back({in.storage(), in.storage()->version()});
     Edge e;
     if (in.defined()) {
       e.shape = in.shape();
@@ -42,26 +44,32 @@ std::vector<Tensor> Node::apply(const Tensor& grad_output) {
     fail<AutogradError>("backward through ", name_,
                         " a second time: its saved tensors were freed by the first backward "
                         "(pass retain_graph = true to the first call)");
+  for (const auto& w : watched_) {
+    auto s = w.storage.lock();
+    if (s && s->version() != w.version)
+      fail<AutogradError>(name_, " backward needs a tensor that was modified in place (copy_ or fill_) after ",
+                          name_, " ran; its gradient would be wrong. Modify a clone, or run backward first");
+  }
   return backward_(grad_output);
 }
 
 bool needs_grad(std::initializer_list<const Tensor*> inputs) {
   if (!GradMode::is_enabled()) return false;
   for (const Tensor* t : inputs)
-    if (t->defined() && t->requires_grad()) return true;
+    if (t->requires_grad()) return true;
   return false;
 }
 
 bool needs_grad(const std::vector<Tensor>& inputs) {
   if (!GradMode::is_enabled()) return false;
   for (const Tensor& t : inputs)
-    if (t.defined() && t.requires_grad()) return true;
+    if (t.requires_grad()) return true;
   return false;
 }
 
 Tensor record(const char* name, Tensor output, const std::vector<Tensor>& inputs, BackwardFn backward) {
   if (!needs_grad(inputs)) return output;
-  output.set_grad_fn(std::make_shared<Node>(name, inputs, std::move(backward)));
+  output.set_grad_fn(std::make_shared<Node>(name, inputs, output, std::move(backward)));
   return output;
 }
 

@@ -33,11 +33,12 @@ Strides contiguous_strides(const Shape& shape) {
 }
 
 int normalize_axis(std::int64_t axis, std::int64_t rank, const char* what) {
-  std::int64_t lo = rank == 0 ? -1 : -rank, hi = rank == 0 ? 0 : rank - 1;
-  if (axis < lo || axis > hi)
-    fail<IndexError>(what, " expects an axis in [", lo, ", ", hi, "] for a rank-", rank,
+  if (rank == 0)
+    fail<IndexError>(what, " expects a tensor of rank >= 1 to take axis ", axis, ", got a rank-0 tensor");
+  if (axis < -rank || axis >= rank)
+    fail<IndexError>(what, " expects an axis in [", -rank, ", ", rank - 1, "] for a rank-", rank,
                      " tensor, got ", axis);
-  return static_cast<int>(axis < 0 ? axis + std::max<std::int64_t>(rank, 1) : axis);
+  return static_cast<int>(axis < 0 ? axis + rank : axis);
 }
 
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* what) {

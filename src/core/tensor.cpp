@@ -9,9 +9,15 @@ TensorImpl::TensorImpl(std::shared_ptr<Storage> storage_, Shape shape_, Strides 
       offset(offset_), dtype(dtype_) {}
 
 Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
-  for (auto d : shape)
+  std::int64_t n = 1;
+  const std::int64_t limit = (std::int64_t{1} << 52) / static_cast<std::int64_t>(element_size(dtype));
+  for (auto d : shape) {
     if (d < 0) fail<ValueError>("Tensor::empty expects non-negative sizes, got ", shape_str(shape));
-  auto storage = std::make_shared<Storage>(cortex::numel(shape) * element_size(dtype), device);
+    if (d > 0 && n > limit / d)
+      fail<ValueError>("Tensor::empty: shape ", shape_str(shape), " of ", dtype_name(dtype), " is too large to allocate");
+    n *= d;
+  }
+  auto storage = std::make_shared<Storage>(n * element_size(dtype), device);
   return Tensor(std::make_shared<TensorImpl>(std::move(storage), shape, contiguous_strides(shape), 0, dtype));
 }
 
@@ -52,6 +58,20 @@ Tensor Tensor::as_strided(const Shape& shape, const Strides& strides, std::int64
   if (shape.size() != strides.size())
     fail<ShapeError>("as_strided expects as many strides as sizes, got shape ", shape_str(shape),
                      " and strides ", shape_str(strides));
+  // Every element the view can reach must lie inside the storage.
+  std::int64_t last = offset;
+  bool empty = false;
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    if (shape[i] < 0 || strides[i] < 0)
+      fail<ValueError>("as_strided expects non-negative sizes and strides, got shape ", shape_str(shape),
+                       " and strides ", shape_str(strides));
+    if (shape[i] == 0) empty = true;
+    else last += (shape[i] - 1) * strides[i];
+  }
+  std::int64_t capacity = static_cast<std::int64_t>(impl_->storage->nbytes() / element_size(impl_->dtype));
+  if (offset < 0 || (!empty && last >= capacity))
+    fail<IndexError>("as_strided view (shape ", shape_str(shape), ", strides ", shape_str(strides), ", offset ",
+                     offset, ") reaches element ", last, " of a storage holding ", capacity);
   return Tensor(std::make_shared<TensorImpl>(impl_->storage, shape, strides, offset, impl_->dtype));
 }
 
@@ -80,6 +100,10 @@ Tensor Tensor::grad() const {
 
 void Tensor::set_grad(const Tensor& grad) {
   check_defined("set_grad()");
+  if (grad.defined() && (grad.shape() != shape() || grad.dtype() != dtype() || grad.device() != device()))
+    fail<AutogradError>("set_grad expects a gradient of shape ", shape_str(shape()), " ", dtype_name(dtype()),
+                        " on ", device().str(), ", got ", shape_str(grad.shape()), " ", dtype_name(grad.dtype()),
+                        " on ", grad.device().str());
   if (!impl_->autograd) impl_->autograd = std::make_unique<AutogradMeta>();
   impl_->autograd->grad = grad.impl_ptr();
 }

@@ -26,7 +26,9 @@ class Node {
     DType dtype = DType::f32;
   };
 
-  Node(std::string name, const std::vector<Tensor>& inputs, BackwardFn backward);
+  // Records the inputs (and the output, which a rule may use) with their
+  // storage versions: apply() refuses to run if any was overwritten since.
+  Node(std::string name, const std::vector<Tensor>& inputs, const Tensor& output, BackwardFn backward);
   ~Node();  // iterative: a chain of 100k nodes must not recurse
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
@@ -40,8 +42,13 @@ class Node {
   void release() { backward_ = nullptr; released_ = true; }
 
  private:
+  struct Watched {
+    std::weak_ptr<Storage> storage;
+    std::uint64_t version;
+  };
   std::string name_;
   std::vector<Edge> edges_;
+  std::vector<Watched> watched_;
   BackwardFn backward_;
   bool released_ = false;
 };

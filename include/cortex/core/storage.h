@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 
 #include "cortex/core/device.h"
@@ -31,11 +32,17 @@ class Storage {
   std::size_t nbytes() const { return nbytes_; }
   Device device() const { return device_; }
 
+  // Bumped by every in-place write through the public API (copy_, fill_), so
+  // autograd can tell that a tensor a backward needs was overwritten.
+  std::uint64_t version() const { return version_; }
+  void bump_version() { ++version_; }
+
  private:
   void* data_ = nullptr;
   std::size_t nbytes_ = 0;
   Device device_;
   Allocator* allocator_ = nullptr;
+  std::uint64_t version_ = 0;
 };
 
 }  // namespace cortex
