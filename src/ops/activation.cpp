@@ -29,7 +29,7 @@ bool axis_is_last(const Tensor& t, int axis) { return t.dim() == 0 || axis == t.
 Tensor to_rows(const Tensor& t, int axis) {
   Tensor moved = axis_is_last(t, axis) ? t : t.transpose(axis, -1);
   std::int64_t k = t.dim() == 0 ? 1 : moved.shape().back();
-  return detail::contiguous_raw(moved).view({-1, k});
+  return detail::as_rows(detail::contiguous_raw(moved), k);
 }
 
 Tensor from_rows(const Tensor& rows, int axis, const Shape& shape) {

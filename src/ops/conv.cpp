@@ -16,13 +16,6 @@ namespace {
 
 std::int64_t dilated(std::int64_t k, std::int64_t d) { return (k - 1) * d + 1; }
 
-// Pads for "same" (TensorFlow's split) or the explicit/valid ones, one spatial axis.
-std::pair<std::int64_t, std::int64_t> same_pads(std::int64_t in, std::int64_t k_eff, std::int64_t stride) {
-  std::int64_t out = (in + stride - 1) / stride;
-  std::int64_t total = std::max<std::int64_t>((out - 1) * stride + k_eff - in, 0);
-  return {total / 2, total - total / 2};
-}
-
 Conv2dParams params(const Conv2dOptions& o, const char* op) {
   for (auto s : o.strides)
     if (s < 1) fail<ValueError>(op, " expects strides >= 1, got ", s);
@@ -56,6 +49,9 @@ void check_operands(const Tensor& x, const Tensor& w, const Tensor& bias, const 
   detail::check_same_device(x, w, op);
   detail::check_rank(x, 4, op, "NHWC input");
   detail::check_rank(w, 4, op, "HWIO kernel");
+  if (w.shape()[0] < 1 || w.shape()[1] < 1 || w.shape()[2] < 1 || w.shape()[3] < 1 || x.shape()[3] < 1)
+    fail<ShapeError>(op, " expects non-empty kernel and channel axes, got input ", shape_str(x.shape()), " and kernel ",
+                     shape_str(w.shape()));
   if (bias.defined()) {
     detail::check_same_dtype(x, bias, op);
     detail::check_same_device(x, bias, op);
@@ -90,8 +86,8 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2d
   check_bias(bias, oc, op);
   std::int64_t kh_eff = dilated(kh, p.dilation_h), kw_eff = dilated(kw, p.dilation_w);
   if (o.padding == "same") {
-    std::tie(p.pad_top, p.pad_bottom) = same_pads(h, kh_eff, p.stride_h);
-    std::tie(p.pad_left, p.pad_right) = same_pads(wd, kw_eff, p.stride_w);
+    std::tie(p.pad_top, p.pad_bottom) = detail::same_pads(h, kh_eff, p.stride_h);
+    std::tie(p.pad_left, p.pad_right) = detail::same_pads(wd, kw_eff, p.stride_w);
   }
   std::int64_t hp = h + p.pad_top + p.pad_bottom, wp = wd + p.pad_left + p.pad_right;
   if (hp < kh_eff || wp < kw_eff)

@@ -13,6 +13,8 @@ using detail::kernel;
 Tensor empty(const Shape& shape, DType dtype, Device device) { return alloc(shape, dtype, device); }
 
 Tensor full(const Shape& shape, double value, DType dtype, Device device) {
+  if (!is_floating(dtype) && !std::isfinite(value))
+    fail<ValueError>("full expects a finite value for a ", dtype_name(dtype), " tensor, got ", value);
   Tensor t = alloc(shape, dtype, device);
   kernel(&backend::Kernels::fill, device, "full")(t, value);
   return t;
@@ -41,7 +43,9 @@ Tensor arange(double start, double end, double step, DType dtype) {
   if (step == 0.0 || !std::isfinite(start) || !std::isfinite(end) || !std::isfinite(step))
     fail<ValueError>("arange expects finite bounds and a non-zero step, got start ", start, ", end ", end,
                      ", step ", step);
-  std::int64_t n = std::max<std::int64_t>(0, static_cast<std::int64_t>(std::ceil((end - start) / step)));
+  double count = std::ceil((end - start) / step);
+  if (count > 1e15) fail<ValueError>("arange would make ", count, " elements (start ", start, ", end ", end, ", step ", step, ")");
+  std::int64_t n = std::max<std::int64_t>(0, static_cast<std::int64_t>(count));
   return host_tensor({n}, dtype, [&](std::int64_t i) { return start + step * i; });
 }
 
@@ -50,7 +54,8 @@ Tensor arange(double end, DType dtype) { return arange(0.0, end, 1.0, dtype); }
 Tensor linspace(double start, double end, std::int64_t steps, DType dtype) {
   if (steps < 0) fail<ValueError>("linspace expects steps >= 0, got ", steps);
   double h = steps > 1 ? (end - start) / static_cast<double>(steps - 1) : 0.0;
-  return host_tensor({steps}, dtype, [&](std::int64_t i) { return i == steps - 1 ? end : start + h * i; });
+  return host_tensor({steps}, dtype,
+                     [&](std::int64_t i) { return steps > 1 && i == steps - 1 ? end : start + h * i; });
 }
 
 template <typename T>

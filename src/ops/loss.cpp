@@ -25,6 +25,11 @@ Tensor reduce(const Tensor& per_sample, Reduction r) {
   return per_sample;
 }
 
+// Keras's convention for element-wise losses: mean over the last axis per sample, then reduce.
+Tensor reduce_per_sample(const Tensor& per_element, Reduction r) {
+  return reduce(per_element.dim() == 0 ? per_element : mean(per_element, {-1}), r);
+}
+
 void check_logits(const Tensor& logits, const char* op) {
   detail::check_defined(logits, op, "the logits");
   detail::check_floating(logits, op);
@@ -77,17 +82,7 @@ Tensor sparse_softmax_cross_entropy(const Tensor& logits, const Tensor& labels, 
   if (labels.dim() != 1 || labels.shape()[0] != n)
     fail<ShapeError>(op, " expects labels of shape [", n, "] for logits ", shape_str(logits.shape()), ", got ",
                      shape_str(labels.shape()));
-  Tensor idx = one_hot(labels, c).to(logits.dtype());  // also checks the range
-  Tensor ls, loss;
-  {
-    NoGradGuard raw;
-    ls = log_softmax(logits, -1);
-    loss = reduce(neg(sum(idx * ls, {1})), r);
-  }
-  Tensor lss = save(ls);
-  return record(op, loss, {logits}, [=](const Tensor& g) -> std::vector<Tensor> {
-    return {(exp(lss) - idx) * row_weights(g, n, r)};
-  });
+  return softmax_cross_entropy(logits, one_hot(labels, c).to(logits.dtype()), r);  // one_hot checks the range
 }
 
 Tensor categorical_cross_entropy(const Tensor& probs, const Tensor& targets, Reduction r, double eps) {
@@ -102,7 +97,7 @@ Tensor mse(const Tensor& pred, const Tensor& target, Reduction r) {
   detail::check_defined(pred, "mse", "the predictions");
   check_same_shape(pred, target, "mse", "targets");
   Tensor sq = square(pred - target);
-  return reduce(pred.dim() == 0 ? sq : mean(sq, {-1}), r);
+  return reduce_per_sample(sq, r);
 }
 
 Tensor binary_cross_entropy(const Tensor& probs, const Tensor& targets, Reduction r, double eps) {
@@ -110,7 +105,7 @@ Tensor binary_cross_entropy(const Tensor& probs, const Tensor& targets, Reductio
   check_same_shape(probs, targets, "binary_cross_entropy", "targets");
   Tensor p = clamp(probs, eps, 1.0 - eps);
   Tensor per = neg(targets * log(p) + (1.0 - targets) * log(1.0 - p));
-  return reduce(probs.dim() == 0 ? per : mean(per, {-1}), r);
+  return reduce_per_sample(per, r);
 }
 
 Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targets, Reduction r) {
@@ -119,7 +114,7 @@ Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targ
   // softplus(x) - x t; the softplus kernel is stable for any x and its
   // derivative gives sigmoid(x) - t exactly, with no kink at 0.
   Tensor per = softplus(logits) - logits * targets;
-  return reduce(logits.dim() == 0 ? per : mean(per, {-1}), r);
+  return reduce_per_sample(per, r);
 }
 
 }  // namespace cortex

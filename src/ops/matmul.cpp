@@ -22,7 +22,7 @@ Tensor as3d(const Tensor& t) {
 Tensor matmul_raw(const Tensor& a, const Tensor& b, const Tensor* bias) {
   std::int64_t m = a.shape()[a.dim() - 2], k = a.shape().back(), n = b.shape().back();
   if (b.dim() == 2) {  // fold a's batch into rows: one big GEMM
-    Tensor a2 = a.dim() == 2 ? a : detail::contiguous_raw(a).view({-1, k});
+    Tensor a2 = a.dim() == 2 ? a : detail::as_rows(detail::contiguous_raw(a), k);
     Tensor out = detail::alloc({a2.shape()[0], n}, a.dtype(), a.device());
     Tensor out3 = as3d(out);
     detail::kernel(&Kernels::matmul, a.device(), "matmul")(as3d(a2), as3d(b), bias, out3);
@@ -68,8 +68,8 @@ Tensor matmul_nd(const Tensor& a, const Tensor& b) {
     if (na) da = detail::sum_to(matmul_raw(g, bs.transpose(-1, -2), nullptr), as.shape());
     if (nbg) {
       if (bs.dim() == 2) {  // (K, rows) x (rows, N) over a's folded batch
-        Tensor a2 = detail::contiguous_raw(as).view({-1, k});
-        Tensor g2 = detail::contiguous_raw(g).view({-1, bs.shape()[1]});
+        Tensor a2 = detail::as_rows(detail::contiguous_raw(as), k);
+        Tensor g2 = detail::as_rows(detail::contiguous_raw(g), bs.shape()[1]);
         db = matmul_raw(a2.transpose(0, 1), g2, nullptr);
       } else {
         db = detail::sum_to(matmul_raw(as.transpose(-1, -2), g, nullptr), bs.shape());
@@ -108,16 +108,16 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
       fail<ShapeError>("linear expects a bias of shape [", out_features, "], got ", shape_str(b.shape()));
   }
   Tensor bc = b.defined() ? detail::contiguous_raw(b) : Tensor();
-  Tensor x2 = x.dim() == 1 ? x.detach().view({1, -1}) : x.detach();
+  Tensor x2 = x.dim() == 1 ? x.detach().view({1, x.shape()[0]}) : x.detach();
   Tensor out = matmul_raw(x2, w.detach(), b.defined() ? &bc : nullptr);
   if (x.dim() == 1) out = out.view({out_features});
   Tensor xs = save(x), ws = save(w);
   bool nx = x.requires_grad(), nw = w.requires_grad(), nbias = b.defined() && b.requires_grad();
   return record("linear", out, {x, w, b}, [=](const Tensor& g) -> std::vector<Tensor> {
-    Tensor g2 = detail::contiguous_raw(g).view({-1, out_features});
+    Tensor g2 = detail::as_rows(detail::contiguous_raw(g), out_features);
     Tensor dx, dw, db;
     if (nx) dx = matmul_raw(g2, ws.transpose(0, 1), nullptr).view(xs.shape());
-    if (nw) dw = matmul_raw(detail::contiguous_raw(xs).view({-1, ws.shape()[0]}).transpose(0, 1), g2, nullptr);
+    if (nw) dw = matmul_raw(detail::as_rows(detail::contiguous_raw(xs), ws.shape()[0]).transpose(0, 1), g2, nullptr);
     if (nbias) db = sum(g2, {0});
     return {dx, dw, db};
   });

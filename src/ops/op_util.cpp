@@ -76,6 +76,19 @@ Tensor scalar_like(double value, const Tensor& t) {
   return s;
 }
 
+std::pair<std::int64_t, std::int64_t> same_pads(std::int64_t in, std::int64_t k_eff, std::int64_t stride) {
+  std::int64_t out = (in + stride - 1) / stride;
+  std::int64_t total = std::max<std::int64_t>((out - 1) * stride + k_eff - in, 0);
+  return {total / 2, total - total / 2};
+}
+
+Tensor as_rows(const Tensor& t, std::int64_t k) {
+  std::int64_t rows = 1;
+  for (std::int64_t i = 0; i + 1 < t.dim(); ++i) rows *= t.shape()[i];
+  if (t.dim() == 0 || t.shape().back() != k) rows = k == 0 ? 0 : t.numel() / k;
+  return t.view({rows, k});
+}
+
 std::vector<std::int64_t> normalize_axes(const std::vector<std::int64_t>& axes, std::int64_t rank,
                                          const char* op) {
   std::vector<std::int64_t> out;

@@ -45,6 +45,13 @@ Tensor sum_to(const Tensor& grad, const Shape& shape);
 // A 0-d tensor holding `value`, with t's dtype and device.
 Tensor scalar_like(double value, const Tensor& t);
 
+// (before, after) padding of one spatial axis for "same" (TensorFlow's split:
+// the odd one goes after), so that out = ceil(in / stride).
+std::pair<std::int64_t, std::int64_t> same_pads(std::int64_t in, std::int64_t k_eff, std::int64_t stride);
+
+// A contiguous tensor seen as (rows, k): rows = numel / k, also when k or numel is 0.
+Tensor as_rows(const Tensor& contiguous, std::int64_t k);
+
 std::vector<std::int64_t> normalize_axes(const std::vector<std::int64_t>& axes, std::int64_t rank,
                                          const char* op);
 

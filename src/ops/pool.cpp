@@ -28,15 +28,13 @@ Tensor pool(PoolKind kind, const Tensor& x, const Pool2dOptions& o) {
                      ", strides ", p.stride_h, "x", p.stride_w);
   std::int64_t n = x.shape()[0], h = x.shape()[1], w = x.shape()[2], c = x.shape()[3];
   std::int64_t oh, ow;
+  if (h < 1 || w < 1)
+    fail<ShapeError>(op, " expects a non-empty image, got shape ", shape_str(x.shape()));
   if (o.padding == "same") {
     oh = (h + p.stride_h - 1) / p.stride_h;
     ow = (w + p.stride_w - 1) / p.stride_w;
-    std::int64_t th = std::max<std::int64_t>((oh - 1) * p.stride_h + p.kernel_h - h, 0);
-    std::int64_t tw = std::max<std::int64_t>((ow - 1) * p.stride_w + p.kernel_w - w, 0);
-    p.pad_top = th / 2;
-    p.pad_bottom = th - th / 2;
-    p.pad_left = tw / 2;
-    p.pad_right = tw - tw / 2;
+    std::tie(p.pad_top, p.pad_bottom) = detail::same_pads(h, p.kernel_h, p.stride_h);
+    std::tie(p.pad_left, p.pad_right) = detail::same_pads(w, p.kernel_w, p.stride_w);
   } else if (o.padding == "valid") {
     if (h < p.kernel_h || w < p.kernel_w)
       fail<ShapeError>(op, " expects an input at least the pool size ", p.kernel_h, "x", p.kernel_w,
@@ -52,9 +50,14 @@ Tensor pool(PoolKind kind, const Tensor& x, const Pool2dOptions& o) {
   Tensor workspace;
   detail::kernel(&Kernels::pool2d, x.device(), op)(p, xc, y, train && kind == PoolKind::max ? &workspace : nullptr);
   Tensor xs = save(xc);
+  // The workspace's format belongs to the backend that made it: the backward
+  // runs there too, whatever BackendScope is active by then.
+  backend::Backend made_by = backend::backend_for(x.device());
   return record(op, y, {x}, [=](const Tensor& g) -> std::vector<Tensor> {
+    auto kernel = backend::kernels(made_by).pool2d_backward;
+    if (kernel == nullptr) backend::missing_kernel(op, made_by);
     Tensor dx = detail::alloc(xs.shape(), xs.dtype(), xs.device());
-    detail::kernel(&Kernels::pool2d_backward, xs.device(), op)(p, xs, detail::contiguous_raw(g), workspace, dx);
+    kernel(p, xs, detail::contiguous_raw(g), workspace, dx);
     return {dx};
   });
 }

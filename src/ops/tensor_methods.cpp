@@ -54,8 +54,15 @@ Tensor& Tensor::copy_(const Tensor& src) {
   if (requires_grad() && GradMode::is_enabled())
     fail<AutogradError>("copy_ into a tensor that requires grad would hide the write from autograd; "
                         "run it under NoGradGuard");
+  for (std::int64_t i = 0; i < dim(); ++i)
+    if (strides()[i] == 0 && shape()[i] > 1)
+      fail<ValueError>("copy_ expects a destination whose elements are distinct, got an expanded view of shape ",
+                       shape_str(shape()), " with strides ", shape_str(strides()));
   Tensor s = detail::expand_raw(src, shape());
+  // A source sharing memory with the destination is read whole before any write.
+  if (src.storage() == storage()) s = copy_to(s, s.dtype(), s.device());
   kernel(&Kernels::copy, copy_device(src.device(), device()), "copy_")(s, *this);
+  storage()->bump_version();
   return *this;
 }
 
@@ -65,6 +72,7 @@ Tensor& Tensor::fill_(double value) {
                         "run it under NoGradGuard");
   if (is_contiguous()) {
     kernel(&Kernels::fill, device(), "fill_")(*this, value);
+    storage()->bump_version();
   } else {
     copy_(scalar(value, dtype(), device()));
   }

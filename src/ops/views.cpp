@@ -130,7 +130,7 @@ Tensor Tensor::slice(std::int64_t axis, std::int64_t start, std::int64_t end, st
   std::int64_t s = clampi(start), e = std::max(clampi(end), s);
   Shape sh = shape();
   Strides st = strides();
-  sh[ax] = (e - s + step - 1) / step;
+  sh[ax] = e > s ? (e - s - 1) / step + 1 : 0;
   st[ax] *= step;
   Shape in = shape();
   DType dt = dtype();
@@ -184,8 +184,13 @@ Tensor Tensor::expand(const Shape& target) const {
   Shape in = shape();
   Shape out = target;
   std::int64_t lead = static_cast<std::int64_t>(out.size()) - dim();
-  for (std::int64_t i = lead; i < static_cast<std::int64_t>(out.size()); ++i)
-    if (out[i] == -1) out[i] = in[i - lead];
+  if (lead < 0)
+    fail<ShapeError>("expand cannot lower the rank: shape ", shape_str(in), " to ", shape_str(target));
+  for (std::int64_t i = 0; i < static_cast<std::int64_t>(out.size()); ++i) {
+    if (out[i] == -1 && i >= lead) out[i] = in[i - lead];
+    if (out[i] < 0)
+      fail<ShapeError>("expand expects sizes >= 0 (or -1 to keep an existing axis), got ", shape_str(target));
+  }
   return record("expand", detail::expand_raw(*this, out), {*this},
                 [in](const Tensor& g) -> std::vector<Tensor> { return {sum_to(g, in)}; });
 }

@@ -63,7 +63,6 @@ TEST(Autograd, NoGradGuardAndDetachStopHistory) {
   EXPECT_TRUE(GradMode::is_enabled());
   Tensor d = (x * 2.0).detach();
   EXPECT_FALSE(d.requires_grad());
-  EXPECT_EQ(d.storage() != nullptr, true);
   Tensor z = (x * d).sum();  // d is a constant here
   z.backward();
   EXPECT_EQ(x.grad().to_vector<float>(), (std::vector<float>{2, 4}));
@@ -102,6 +101,51 @@ TEST(Autograd, GradientCrossesDtypeConversions) {
   EXPECT_EQ(x.grad().dtype(), DType::f64);
   EXPECT_EQ(x.grad().to_vector<double>(), (std::vector<double>{2, 2}));
   EXPECT_FALSE(x.to(DType::i64).requires_grad());  // integers carry no gradient
+}
+
+TEST(Autograd, LeavesNeverShareAGradientTensor) {
+  Tensor x = tensor({1, 2}).set_requires_grad(true), b = tensor({3, 4}).set_requires_grad(true);
+  (x + b).mean().backward();  // add's rule hands the same tensor to both inputs
+  EXPECT_FALSE(x.grad().is_same(b.grad()));
+  EXPECT_NE(x.grad().storage(), b.grad().storage());
+  Tensor given = tensor({5, 6});
+  x.zero_grad();
+  (x + 0.0).backward(given);
+  EXPECT_NE(x.grad().storage(), given.storage());
+  given.fill_(-1);
+  EXPECT_EQ(x.grad().to_vector<float>(), (std::vector<float>{5, 6}));
+  Tensor leaf = tensor({1}).set_requires_grad(true);
+  leaf.backward(tensor({2}));
+  EXPECT_FALSE(leaf.grad().requires_grad());
+  EXPECT_EQ(leaf.grad().item(), 2.0);
+}
+
+TEST(Autograd, NodeReachedWithoutGradientStillReleasesItsInputs) {
+  // r uses d and e; d's rule gives nothing back for r, so d runs no backward,
+  // but e (below d as well) must still receive r's gradient.
+  Tensor x = tensor({0.5f, 1.0f}).set_requires_grad(true);
+  Tensor e = exp(x);
+  Tensor d = autograd::record("D", e * 2.0, {e}, [](const Tensor& g) -> std::vector<Tensor> { return {g * 2.0}; });
+  Tensor r = autograd::record("R", d + e, {d, e}, [](const Tensor& g) -> std::vector<Tensor> { return {Tensor(), g}; });
+  r.sum().backward();
+  ASSERT_TRUE(x.grad().defined());
+  EXPECT_ALL_CLOSE(x.grad(), exp(x.detach()), 1e-6, 0);
+}
+
+TEST(Autograd, InPlaceWriteToASavedTensorIsCaught) {
+  Tensor x = tensor({1, 2}).set_requires_grad(true);
+  Tensor w = tensor({3, 4}).set_requires_grad(true);
+  Tensor y = (x * w).sum();
+  {
+    NoGradGuard guard;
+    w.fill_(100);
+  }
+  try {
+    y.backward();
+    FAIL() << "mul's gradient needs the old w";
+  } catch (const AutogradError& e) {
+    EXPECT_NE(std::string(e.what()).find("modified in place"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Autograd, LeafRulesAreEnforced) {

@@ -1,6 +1,9 @@
 // Tensor basics: creation, views, copies, conversions, printing, randomness.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstdint>
+
 #include "support/check.h"
 
 namespace cortex {
@@ -86,6 +89,7 @@ TEST(Generator, SameSeedSameNumbersAnyThreadCount) {
   Tensor x = randn({100000}, a);
   set_num_threads(2);
   Tensor y = randn({100000}, b);
+  set_num_threads(2);  // the suite's default
   EXPECT_EQ(x.to_vector<float>(), y.to_vector<float>());
   EXPECT_NE(randn({4}, c).to_vector<float>(), randn({4}, a).to_vector<float>());
 }
@@ -123,6 +127,41 @@ TEST(TensorErrors, NameWhatWasExpectedAndFound) {
   EXPECT_THROW(zeros({2}).to(Device::cuda()), DeviceError);
   EXPECT_THROW(Tensor().shape(), ValueError);
   EXPECT_THROW(set_num_threads(0), ValueError);
+  EXPECT_THROW(zeros({3}).expand({}), ShapeError);
+  EXPECT_THROW(tensor({1}).expand({-2}), ShapeError);
+  EXPECT_THROW(zeros({2}).as_strided({1000000}, {1}, 0), IndexError);
+  EXPECT_THROW(zeros({2}).as_strided({2}, {1}, -1), IndexError);
+  EXPECT_THROW(full({3}, NAN, DType::i32), ValueError);
+  EXPECT_THROW(arange(0, 1e300, 1), ValueError);
+  EXPECT_THROW(zeros({1}).expand({3}).copy_(ones({3})), ValueError);
+  Tensor leaf = zeros({2}).set_requires_grad(true);
+  EXPECT_THROW(leaf.set_grad(zeros({3})), AutogradError);
+}
+
+TEST(TensorErrors, RankZeroTensorsHaveNoAxes) {
+  Tensor s = scalar(1);
+  EXPECT_THROW(s.size(0), IndexError);
+  EXPECT_THROW(s.transpose(0, 0), IndexError);
+  EXPECT_THROW(s.slice(0, 0, 1), IndexError);
+  EXPECT_THROW(s.select(0, 0), IndexError);
+  EXPECT_THROW(s.squeeze(0), IndexError);
+  EXPECT_EQ(s.unsqueeze(0).shape(), (Shape{1}));
+  EXPECT_EQ(s.flatten().shape(), (Shape{1}));
+}
+
+TEST(Tensor, CopyBetweenOverlappingViewsReadsTheSourceFirst) {
+  Tensor t = arange(4).reshape({2, 2});
+  t.copy_(t.transpose(0, 1));
+  EXPECT_EQ(t.to_vector<float>(), (std::vector<float>{0, 2, 1, 3}));
+  Tensor r = arange(6);
+  r.slice(0, 0, 5).copy_(r.slice(0, 1, 6));
+  EXPECT_EQ(r.to_vector<float>(), (std::vector<float>{1, 2, 3, 4, 5, 5}));
+}
+
+TEST(Tensor, SliceAndLinspaceEdges) {
+  EXPECT_EQ(arange(10).slice(0, 0, 5, INT64_MAX).shape(), (Shape{1}));
+  EXPECT_EQ(arange(10).slice(0, 7, 3).shape(), (Shape{0}));
+  EXPECT_EQ(linspace(0, 10, 1).to_vector<float>(), (std::vector<float>{0}));
 }
 
 }  // namespace

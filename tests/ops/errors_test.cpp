@@ -69,6 +69,53 @@ TEST(OpErrors, WrongDtypesAndValues) {
   expect_error<ValueError>([] { clamp(zeros({1}), 1, 0); }, {"low <= high"});
 }
 
+TEST(OpErrors, RankZeroAndEmptyInputs) {
+  expect_error<IndexError>([] { sum(scalar(1), {0}); }, {"sum", "rank-0"});
+  expect_error<IndexError>([] { argmax(scalar(1), 0); }, {"argmax", "rank-0"});
+  expect_error<IndexError>([] { concat({scalar(1), scalar(2)}); }, {"concat", "rank-0"});
+  expect_error<IndexError>([] { split(scalar(1), {1}); }, {"split"});
+  expect_error<IndexError>([] { index_select(scalar(1), 0, from_vector<std::int64_t>({0})); }, {"index_select"});
+  expect_error<ShapeError>([] { conv2d(ones({1, 4, 4, 1}), ones({0, 3, 1, 2})); }, {"non-empty kernel", "[0, 3, 1, 2]"});
+  expect_error<ShapeError>([] { max_pool2d(ones({1, 0, 4, 1}), {.padding = "same"}); }, {"non-empty image"});
+  EXPECT_EQ(sum(scalar(2)).item(), 2.0);  // reducing every axis of a scalar is fine
+  // Zero-size axes are valid and give empty or zero results.
+  EXPECT_EQ(matmul(zeros({2, 3, 0}), zeros({0, 4})).shape(), (Shape{2, 3, 4}));
+  EXPECT_EQ(sum(matmul(zeros({2, 3, 0}), zeros({0, 4}))).item(), 0.0);
+  EXPECT_EQ(softmax(zeros({2, 0})).shape(), (Shape{2, 0}));
+  Tensor w = zeros({0, 5}).set_requires_grad(true);
+  linear(zeros({3, 0}), w).sum().backward();
+  EXPECT_EQ(w.grad().shape(), (Shape{0, 5}));
+}
+
+TEST(OpValues, TiesShareTheGradient) {
+  Tensor a = tensor({1, 2, 3}).set_requires_grad(true), b = tensor({1, 5, 0}).set_requires_grad(true);
+  maximum(a, b).sum().backward();
+  EXPECT_EQ(a.grad().to_vector<float>(), (std::vector<float>{0.5f, 0, 1}));
+  EXPECT_EQ(b.grad().to_vector<float>(), (std::vector<float>{0.5f, 1, 0}));
+  Tensor x = tensor({4, 1, 4, 2}).set_requires_grad(true);
+  max(x).backward();
+  EXPECT_EQ(x.grad().to_vector<float>(), (std::vector<float>{0.5f, 0, 0.5f, 0}));
+}
+
+TEST(OpValues, KnownResults) {
+  // Hand-computed: a 3x3 valid conv of a ramp with a kernel of ones sums each window.
+  Tensor x = arange(16).reshape({1, 4, 4, 1});
+  Tensor y = conv2d(x, ones({3, 3, 1, 1}), tensor({1}));
+  EXPECT_EQ(y.to_vector<float>(), (std::vector<float>{46, 55, 82, 91}));
+  EXPECT_EQ(max_pool2d(x).to_vector<float>(), (std::vector<float>{5, 7, 13, 15}));
+  EXPECT_EQ(avg_pool2d(x).to_vector<float>(), (std::vector<float>{2.5f, 4.5f, 10.5f, 12.5f}));
+  EXPECT_EQ(matmul(tensor({1, 2, 3, 4}, {2, 2}), tensor({5, 6, 7, 8}, {2, 2})).to_vector<float>(),
+            (std::vector<float>{19, 22, 43, 50}));
+  std::vector<float> sm = softmax(tensor({0, std::log(3.0f)})).to_vector<float>();
+  EXPECT_NEAR(sm[0], 0.25, 1e-6);
+  EXPECT_NEAR(sm[1], 0.75, 1e-6);
+  EXPECT_NEAR(sparse_softmax_cross_entropy(tensor({0, std::log(3.0f)}, {1, 2}), from_vector<std::int64_t>({1})).item(),
+              -std::log(0.75), 1e-6);
+  EXPECT_EQ(one_hot(from_vector<std::int64_t>({2, 0}), 3).to_vector<float>(), (std::vector<float>{0, 0, 1, 1, 0, 0}));
+  EXPECT_NEAR(var(tensor({1, 2, 3, 4})).item(), 1.25, 1e-6);
+  EXPECT_NEAR(var(tensor({1, 2, 3, 4}), {}, false, 1).item(), 5.0 / 3, 1e-6);
+}
+
 TEST(OpErrors, NonFiniteNumbersPropagateAsNumbersNotCrashes) {
   Tensor x = tensor({0.0f, -1.0f, 1.0f});
   std::vector<float> l = log(x).to_vector<float>();
