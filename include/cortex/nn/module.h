@@ -1,0 +1,90 @@
+// Module: named parameters, buffers and children in insertion order, train /
+// eval mode, dotted state dicts, and Keras's lazy build from the first input.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cortex/core/generator.h"
+#include "cortex/core/tensor.h"
+
+namespace cortex::nn {
+
+using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
+
+class Module {
+ public:
+  explicit Module(std::string type);
+  virtual ~Module() = default;
+  Module(const Module&) = delete;
+  Module& operator=(const Module&) = delete;
+  Module(Module&&) = default;  // layers are built as values, then moved into containers
+  Module& operator=(Module&&) = default;
+
+  // Builds on the first call (parameters sized from x), then runs forward.
+  Tensor operator()(const Tensor& x);
+  virtual Tensor forward(const Tensor& x) = 0;
+
+  // The layer's class name ("Dense") and its instance name ("dense_1").
+  const std::string& type() const { return type_; }
+  const std::string& name() const { return name_; }
+  void set_name(std::string name) { name_ = std::move(name); }
+
+  bool built() const { return built_; }
+  // Builds for inputs of `input_shape` (batch axis included) if not built yet.
+  void build(const Shape& input_shape);
+
+  // Parameters and buffers of this module and its children, dotted names.
+  NamedTensors named_parameters() const;
+  std::vector<Tensor> parameters() const;
+  NamedTensors named_buffers() const;
+  NamedTensors state_dict() const;  // parameters then buffers
+  // Copies values in by name; strict: every name must match both ways, shapes equal.
+  void load_state_dict(const NamedTensors& state, bool strict = true);
+
+  void train(bool on = true);
+  void eval() { train(false); }
+  bool is_training() const { return training_; }
+
+  // The generator used for initialisation and dropout: the root's, shared by children.
+  void set_generator(std::shared_ptr<Generator> gen);
+  Generator& generator();
+
+  // Sum of the regularisation penalties of this module and its children
+  // (an undefined tensor when there are none).
+  virtual Tensor regularization_loss() const;
+
+  // Keras-style options of the layer as a JSON object (for saving a model).
+  virtual std::string config_json() const { return "{}"; }
+
+  const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& children() const { return children_; }
+
+ protected:
+  // Creates the parameters for inputs of `input_shape`; called once.
+  virtual void build_impl(const Shape& input_shape) {}
+  // Checks the input before forward; layers name themselves in the error.
+  virtual void check_input(const Tensor& x) const {}
+
+  Tensor& register_parameter(const std::string& name, Tensor value);
+  Tensor& register_buffer(const std::string& name, Tensor value);
+  void register_module(const std::string& name, std::shared_ptr<Module> child);
+  Tensor& parameter(const std::string& name);
+  Tensor& buffer(const std::string& name);
+  void mark_built() { built_ = true; }
+
+ private:
+  void collect(const std::string& prefix, bool params, bool buffers, NamedTensors& out) const;
+
+  std::string type_;
+  std::string name_;
+  bool built_ = false;
+  bool training_ = true;
+  std::shared_ptr<Generator> gen_;
+  NamedTensors params_;
+  NamedTensors buffers_;
+  std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
+};
+
+}  // namespace cortex::nn

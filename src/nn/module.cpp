@@ -1,0 +1,143 @@
+// Module bookkeeping: registration, dotted names, state dicts, modes.
+#include "cortex/nn/module.h"
+
+#include "cortex/nn/sequential.h"
+
+#include <algorithm>
+#include <unordered_map>
+
+#include "cortex/autograd/grad_mode.h"
+#include "cortex/ops/elementwise.h"
+
+namespace cortex::nn {
+
+Module::Module(std::string type) : type_(std::move(type)), name_(snake_case(type_)) {}
+
+Tensor Module::operator()(const Tensor& x) {
+  if (!x.defined()) fail<ValueError>(type_, " '", name_, "' got an undefined input tensor");
+  check_input(x);
+  build(x.shape());
+  return forward(x);
+}
+
+void Module::build(const Shape& input_shape) {
+  if (built_) return;
+  build_impl(input_shape);
+  built_ = true;
+}
+
+Tensor& Module::register_parameter(const std::string& name, Tensor value) {
+  value.set_requires_grad(true);
+  params_.emplace_back(name, std::move(value));
+  return params_.back().second;
+}
+
+Tensor& Module::register_buffer(const std::string& name, Tensor value) {
+  buffers_.emplace_back(name, std::move(value));
+  return buffers_.back().second;
+}
+
+void Module::register_module(const std::string& name, std::shared_ptr<Module> child) {
+  if (!child) fail<ValueError>(type_, " cannot register a null module as '", name, "'");
+  if (gen_) child->set_generator(gen_);
+  child->train(training_);
+  children_.emplace_back(name, std::move(child));
+}
+
+Tensor& Module::parameter(const std::string& name) {
+  for (auto& [n, t] : params_)
+    if (n == name) return t;
+  fail<ValueError>(type_, " has no parameter '", name, "'");
+}
+
+Tensor& Module::buffer(const std::string& name) {
+  for (auto& [n, t] : buffers_)
+    if (n == name) return t;
+  fail<ValueError>(type_, " has no buffer '", name, "'");
+}
+
+void Module::collect(const std::string& prefix, bool params, bool buffers, NamedTensors& out) const {
+  if (params)
+    for (const auto& [n, t] : params_) out.emplace_back(prefix + n, t);
+  if (buffers)
+    for (const auto& [n, t] : buffers_) out.emplace_back(prefix + n, t);
+  for (const auto& [n, c] : children_) c->collect(prefix + n + ".", params, buffers, out);
+}
+
+NamedTensors Module::named_parameters() const {
+  NamedTensors out;
+  collect("", true, false, out);
+  return out;
+}
+
+std::vector<Tensor> Module::parameters() const {
+  std::vector<Tensor> out;
+  for (auto& [n, t] : named_parameters()) out.push_back(t);
+  return out;
+}
+
+NamedTensors Module::named_buffers() const {
+  NamedTensors out;
+  collect("", false, true, out);
+  return out;
+}
+
+NamedTensors Module::state_dict() const {
+  NamedTensors out = named_parameters();
+  for (auto& nt : named_buffers()) out.push_back(nt);
+  return out;
+}
+
+void Module::load_state_dict(const NamedTensors& state, bool strict) {
+  std::unordered_map<std::string, const Tensor*> given;
+  for (const auto& [n, t] : state) given[n] = &t;
+  NoGradGuard no_grad;
+  std::size_t used = 0;
+  for (auto& [name, target] : state_dict()) {
+    auto it = given.find(name);
+    if (it == given.end()) {
+      if (strict) fail<ValueError>(type_, " load_state_dict: missing '", name, "'");
+      continue;
+    }
+    const Tensor& src = *it->second;
+    if (src.shape() != target.shape())
+      fail<ShapeError>(type_, " load_state_dict: '", name, "' expects shape ", shape_str(target.shape()), ", got ",
+                       shape_str(src.shape()));
+    Tensor t = target;
+    t.copy_(src.to(target.dtype()));
+    ++used;
+  }
+  if (strict && used != given.size()) {
+    std::vector<std::string> ours;
+    for (auto& [n, t] : state_dict()) ours.push_back(n);
+    for (const auto& [n, t] : state)
+      if (std::find(ours.begin(), ours.end(), n) == ours.end())
+        fail<ValueError>(type_, " load_state_dict: unexpected '", n, "'");
+  }
+}
+
+void Module::train(bool on) {
+  training_ = on;
+  for (auto& [n, c] : children_) c->train(on);
+}
+
+void Module::set_generator(std::shared_ptr<Generator> gen) {
+  gen_ = gen;
+  for (auto& [n, c] : children_) c->set_generator(gen);
+}
+
+Generator& Module::generator() {
+  if (!gen_) gen_ = std::make_shared<Generator>(0);
+  return *gen_;
+}
+
+Tensor Module::regularization_loss() const {
+  Tensor total;
+  for (const auto& [n, c] : children_) {
+    Tensor r = c->regularization_loss();
+    if (r.defined()) total = total.defined() ? total + r : r;
+  }
+  return total;
+}
+
+}  // namespace cortex::nn

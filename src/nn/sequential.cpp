@@ -1,0 +1,156 @@
+// Sequential: running layers in order, naming them and printing the summary.
+#include "cortex/nn/sequential.h"
+
+#include <cctype>
+#include <map>
+#include <sstream>
+
+#include "cortex/autograd/grad_mode.h"
+#include "cortex/nn/layers.h"
+#include "cortex/ops/creation.h"
+
+namespace cortex::nn {
+
+std::string snake_case(const std::string& type) {
+  std::string out;
+  for (std::size_t i = 0; i < type.size(); ++i) {
+    char c = type[i];
+    if (std::isupper(static_cast<unsigned char>(c))) {
+      bool after_lower = i > 0 && std::islower(static_cast<unsigned char>(type[i - 1]));
+      if (after_lower) out += '_';
+      out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+Sequential::Sequential(std::initializer_list<Layer> layers) : Module("Sequential") {
+  for (const Layer& l : layers) add(l);
+}
+
+void Sequential::add(Layer layer) {
+  if (layer.input) {
+    if (!layers_.empty())
+      fail<ValueError>("Sequential: Input", shape_str(*layer.input), " must come before the first layer");
+    set_input_shape(*layer.input);
+    return;
+  }
+  std::map<std::string, int> seen;
+  for (const auto& l : layers_) seen[l->type()]++;
+  std::string base = snake_case(layer.module->type());
+  int n = seen[layer.module->type()];
+  layer.module->set_name(n == 0 ? base : base + "_" + std::to_string(n));
+  register_module(std::to_string(layers_.size()), layer.module);
+  layers_.push_back(layer.module);
+}
+
+void Sequential::set_input_shape(Shape shape) {
+  for (auto d : shape)
+    if (d < 1) fail<ValueError>("Input expects positive sizes, got ", shape_str(shape));
+  input_shape_ = std::move(shape);
+}
+
+void Sequential::build_impl(const Shape& input_shape) {
+  if (layers_.empty()) fail<ValueError>("Sequential has no layers to build");
+  // One sample in evaluation mode sizes every layer without drawing random
+  // numbers or touching batch-norm statistics.
+  NoGradGuard no_grad;
+  bool was_training = is_training();
+  eval();
+  Shape probe = input_shape;
+  probe[0] = 1;
+  Tensor x = zeros(probe);
+  for (auto& l : layers_) x = (*l)(x);
+  train(was_training);
+}
+
+void Sequential::check_input(const Tensor& x) const {
+  if (!input_shape_) return;
+  Shape expected{x.dim() > 0 ? x.shape()[0] : 0};
+  expected.insert(expected.end(), input_shape_->begin(), input_shape_->end());
+  if (x.shape() != expected) {
+    std::string want = "(batch";
+    for (auto d : *input_shape_) want += ", " + std::to_string(d);
+    fail<ShapeError>("Sequential expects inputs of shape ", want, "), got ", shape_str(x.shape()));
+  }
+}
+
+Tensor Sequential::forward(const Tensor& x) {
+  Tensor y = x;
+  for (auto& l : layers_) y = (*l)(y);
+  return y;
+}
+
+std::string Sequential::final_activation() const {
+  if (layers_.empty()) return "";
+  auto* a = dynamic_cast<Activated*>(layers_.back().get());
+  return a ? a->activation() : "";
+}
+
+Tensor Sequential::forward_logits(const Tensor& x) {
+  auto* last = layers_.empty() ? nullptr : dynamic_cast<Activated*>(layers_.back().get());
+  if (last == nullptr) return (*this)(x);
+  check_input(x);
+  build(x.shape());
+  Tensor y = x;
+  for (std::size_t i = 0; i + 1 < layers_.size(); ++i) y = (*layers_[i])(y);
+  return last->call_linear(y);
+}
+
+namespace {
+std::string with_commas(std::int64_t n) {
+  std::string s = std::to_string(n);
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
+  return s;
+}
+
+std::string pad(const std::string& s, std::size_t width) { return s.size() >= width ? s + " " : s + std::string(width - s.size(), ' '); }
+}  // namespace
+
+std::string Sequential::summary(const std::string& model_name) {
+  if (!input_shape_ && !built())
+    fail<ValueError>("summary needs the input shape: start the Sequential with Input({...}) or call it once");
+  if (!built()) {
+    Shape s{1};
+    s.insert(s.end(), input_shape_->begin(), input_shape_->end());
+    build(s);
+  }
+  std::ostringstream out;
+  std::string line(65, '_'), thick(65, '=');
+  out << "Model: \"" << model_name << "\"\n" << line << "\n";
+  out << pad(" Layer (type)", 29) << pad("Output Shape", 26) << "Param #\n" << thick << "\n";
+  std::int64_t trainable = 0, frozen = 0;
+  NoGradGuard no_grad;
+  bool was_training = is_training();
+  eval();
+  Shape probe{1};
+  if (input_shape_) probe.insert(probe.end(), input_shape_->begin(), input_shape_->end());
+  Tensor x = input_shape_ ? zeros(probe) : Tensor();
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    auto& l = layers_[i];
+    std::string shape = "?";
+    if (x.defined()) {
+      x = (*l)(x);
+      shape = "(None";
+      for (std::int64_t d = 1; d < x.dim(); ++d) shape += ", " + std::to_string(x.shape()[d]);
+      shape += ")";
+    }
+    std::int64_t n = 0, nb = 0;
+    for (auto& [name, t] : l->named_parameters()) n += t.numel();
+    for (auto& [name, t] : l->named_buffers()) nb += t.numel();
+    trainable += n;
+    frozen += nb;
+    out << pad(" " + l->name() + " (" + l->type() + ")", 29) << pad(shape, 26) << with_commas(n + nb) << "\n";
+    if (i + 1 < layers_.size()) out << "\n";
+  }
+  train(was_training);
+  out << thick << "\n";
+  out << "Total params: " << with_commas(trainable + frozen) << "\n";
+  out << "Trainable params: " << with_commas(trainable) << "\n";
+  out << "Non-trainable params: " << with_commas(frozen) << "\n" << line << "\n";
+  return out.str();
+}
+
+}  // namespace cortex::nn

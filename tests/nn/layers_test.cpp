@@ -1,0 +1,151 @@
+// Layers and Sequential: shapes, parameter counts, state dicts, modes, errors.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "cortex/nn/nn.h"
+#include "support/check.h"
+
+namespace cortex::nn {
+namespace {
+
+Sequential lecture_cnn() {
+  return Sequential({
+      Input({28, 28, 1}),
+      Conv2D({.filters = 32, .kernel_size = {3, 3}, .activation = "relu"}),
+      Conv2D({.filters = 64, .kernel_size = {3, 3}, .activation = "relu"}),
+      MaxPooling2D({.pool_size = {2, 2}}),
+      Dropout(0.25),
+      Flatten(),
+      Dense({.units = 128, .activation = "relu"}),
+      Dropout(0.5),
+      Dense({.units = 10, .activation = "softmax"}),
+  });
+}
+
+TEST(Sequential, LectureCnnHasKerasParameterCountAndNames) {
+  Sequential model = lecture_cnn();
+  std::string table = model.summary();
+  EXPECT_NE(table.find("Total params: 1,199,882"), std::string::npos) << table;
+  EXPECT_NE(table.find("conv2d_1 (Conv2D)"), std::string::npos) << table;
+  EXPECT_NE(table.find("(None, 12, 12, 64)"), std::string::npos) << table;
+  EXPECT_NE(table.find("max_pooling2d (MaxPooling2D)"), std::string::npos) << table;
+  NamedTensors params = model.named_parameters();
+  ASSERT_EQ(params.size(), 8u);
+  EXPECT_EQ(params[0].first, "0.kernel");
+  EXPECT_EQ(params[0].second.shape(), (Shape{3, 3, 1, 32}));
+  EXPECT_EQ(params[7].first, "7.bias");
+}
+
+TEST(Sequential, ForwardGivesProbabilitiesAndLogitsSkipTheSoftmax) {
+  Sequential model = lecture_cnn();
+  model.set_generator(std::make_shared<Generator>(3));
+  Generator g(1);
+  Tensor x = rand({4, 28, 28, 1}, g);
+  model.eval();
+  Tensor p = model(x);
+  EXPECT_EQ(p.shape(), (Shape{4, 10}));
+  EXPECT_ALL_CLOSE(sum(p, {1}), ones({4}), 1e-5, 1e-5);
+  EXPECT_EQ(model.final_activation(), "softmax");
+  EXPECT_ALL_CLOSE(softmax(model.forward_logits(x)), p, 1e-5, 1e-6);
+}
+
+TEST(Layers, InitialisersFollowKerasFans) {
+  Generator g(0);
+  // glorot_uniform on HWIO (3, 3, 32, 64): limit sqrt(6 / (9*32 + 9*64))
+  Tensor k = initialize("glorot_uniform", {3, 3, 32, 64}, g);
+  double limit = std::sqrt(6.0 / (9 * 32 + 9 * 64));
+  EXPECT_LE(max(k).item(), limit);
+  EXPECT_GE(min(k).item(), -limit);
+  EXPECT_NEAR(max(k).item(), limit, limit * 0.01);
+  Tensor h = initialize("he_normal", {1000, 200}, g);
+  EXPECT_NEAR(cortex::std(h).item(), std::sqrt(2.0 / 1000), 0.002);
+  EXPECT_LE(max(abs(h)).item(), 2 * std::sqrt(2.0 / 1000) / .87962566103423978 + 1e-6);
+  Tensor q = initialize("orthogonal", {6, 4}, g);
+  std::vector<float> eye(16, 0.0f);
+  for (int i = 0; i < 4; ++i) eye[i * 5] = 1.0f;
+  EXPECT_ALL_CLOSE(matmul(q.transpose(0, 1), q), from_vector(eye, {4, 4}), 1e-5, 1e-5);
+  EXPECT_EQ(initialize("constant:0.5", {2}, g).to_vector<float>(), (std::vector<float>{0.5f, 0.5f}));
+  EXPECT_THROW(initialize("glorot", {2}, g), ValueError);
+}
+
+TEST(Layers, RegularisersAddToTheLoss) {
+  Dense d({.units = 2, .kernel_initializer = "ones", .kernel_regularizer = L1L2(0.1, 0.01)});
+  d(zeros({1, 3}));
+  // 6 kernel entries of 1: 0.1 * 6 + 0.01 * 6
+  EXPECT_NEAR(d.regularization_loss().item(), 0.66, 1e-6);
+  Sequential s({Input({3}), std::move(d)});
+  EXPECT_NEAR(s.regularization_loss().item(), 0.66, 1e-6);
+}
+
+TEST(Layers, DropoutScalesInTrainingAndIsIdentityInEval) {
+  Dropout d(0.5);
+  d.set_generator(std::make_shared<Generator>(1));
+  Tensor x = ones({10000});
+  Tensor y = d(x);
+  std::vector<float> v = y.to_vector<float>();
+  for (float e : v) EXPECT_TRUE(e == 0.0f || e == 2.0f);
+  EXPECT_NEAR(mean(y).item(), 1.0, 0.05);
+  d.eval();
+  EXPECT_EQ(d(x).to_vector<float>(), x.to_vector<float>());
+}
+
+TEST(Layers, BatchNormalizationUsesBatchStatsThenMovingAverages) {
+  BatchNormalization bn({.momentum = 0.5});
+  Tensor x = tensor({1, 3, 5, 7}, {4, 1});
+  Tensor y = bn(x);
+  EXPECT_NEAR(mean(y).item(), 0.0, 1e-6);
+  EXPECT_NEAR(var(y).item(), 5.0 / (5.0 + 1e-3), 1e-4);  // var(x) = 5
+  NamedTensors buf = bn.named_buffers();
+  EXPECT_NEAR(buf[0].second.item(), 2.0, 1e-6);  // 0.5 * 0 + 0.5 * 4
+  EXPECT_NEAR(buf[1].second.item(), 3.0, 1e-6);  // 0.5 * 1 + 0.5 * 5
+  bn.eval();
+  EXPECT_NEAR(bn(tensor({2}, {1, 1})).item(), 0.0, 1e-6);
+}
+
+TEST(Layers, StateDictRoundTrip) {
+  Sequential a = lecture_cnn(), b = lecture_cnn();
+  a.set_generator(std::make_shared<Generator>(1));
+  b.set_generator(std::make_shared<Generator>(2));
+  a.summary();
+  b.summary();
+  b.load_state_dict(a.state_dict());
+  Generator g(5);
+  Tensor x = rand({2, 28, 28, 1}, g);
+  a.eval();
+  b.eval();
+  EXPECT_EQ(a(x).to_vector<float>(), b(x).to_vector<float>());
+  NamedTensors bad = a.state_dict();
+  bad[0].second = zeros({1});
+  EXPECT_THROW(b.load_state_dict(bad), ShapeError);
+  bad = a.state_dict();
+  bad.pop_back();
+  EXPECT_THROW(b.load_state_dict(bad), ValueError);
+}
+
+TEST(Layers, BadInputNamesTheLayer) {
+  Sequential model = lecture_cnn();
+  try {
+    model(zeros({2, 28, 28}));
+    FAIL() << "a rank-3 input must be refused";
+  } catch (const ShapeError& e) {
+    EXPECT_NE(std::string(e.what()).find("(batch, 28, 28, 1)"), std::string::npos) << e.what();
+  }
+  Conv2D c({.filters = 4});
+  try {
+    c(zeros({28, 28}));
+    FAIL();
+  } catch (const ShapeError& e) {
+    EXPECT_NE(std::string(e.what()).find("Conv2D 'conv2d'"), std::string::npos) << e.what();
+  }
+  Dense d({.units = 3});
+  d(zeros({1, 4}));
+  EXPECT_THROW(d(zeros({1, 5})), ShapeError);
+  EXPECT_THROW(Dense({.units = 0}), ValueError);
+  EXPECT_THROW(Dense({.units = 2, .activation = "relu6"}), ValueError);
+  EXPECT_THROW(Dropout(1.0), ValueError);
+  EXPECT_EQ(snake_case("GlobalAveragePooling2D"), "global_average_pooling2d");
+}
+
+}  // namespace
+}  // namespace cortex::nn
