@@ -1,0 +1,20 @@
+// Atomic file writes: an error or a crash never leaves a half-written file behind.
+#pragma once
+
+#include <cstdio>
+#include <functional>
+#include <string>
+
+namespace cortex::io {
+
+// Runs write(file) on `path + ".tmp.<pid>"`, flushes and fsyncs it, renames it over
+// `path` and fsyncs the directory, so readers see either the old file or the new one.
+// On any error (write throws, a short write, fsync or rename fails) the temporary file
+// is removed, `path` keeps its old contents and the error propagates (a cortex::Error
+// naming the path for the failures found here).
+void write_atomically(const std::string& path, const std::function<void(std::FILE*)>& write);
+
+// fwrite that throws a cortex::Error naming `path` on a short write.
+void write_bytes(std::FILE* file, const void* data, std::size_t nbytes, const std::string& path);
+
+}  // namespace cortex::io
