@@ -1,0 +1,76 @@
+// random_shift: whole-pixel random translations of NHWC image batches.
+//
+// Keras's ImageDataGenerator(width_shift_range=…, height_shift_range=…) draws a
+// real-valued shift and resamples with fill_mode='nearest' by default. We draw
+// whole-pixel shifts, which keep pixel values exact and make the shift a plain
+// copy, and default to the same 'nearest' fill: uncovered pixels repeat the
+// edge row or column. FillMode::constant gives zeros instead (fill_mode=
+// 'constant', cval=0); on Fashion-MNIST's black borders the two barely differ.
+#include "cortex/data/augment.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+namespace cortex::data {
+namespace {
+
+std::int64_t max_offset(double fraction, std::int64_t size, const char* what) {
+  if (!std::isfinite(fraction) || fraction < 0.0 || fraction > 1.0)
+    fail<ValueError>("random_shift expects ", what, " in [0, 1], got ", fraction);
+  return static_cast<std::int64_t>(std::floor(fraction * static_cast<double>(size)));
+}
+
+// Uniform integer in [-max, max].
+std::int64_t draw_offset(Generator& gen, std::int64_t max) {
+  return static_cast<std::int64_t>(gen.next_below(static_cast<std::uint64_t>(2 * max + 1))) - max;
+}
+
+}  // namespace
+
+Tensor random_shift(const Tensor& images, double height_fraction, double width_fraction, Generator& gen,
+                    FillMode fill) {
+  if (!images.defined()) fail<ValueError>("random_shift expects an image batch, got an undefined tensor");
+  if (images.dim() != 4)
+    fail<ShapeError>("random_shift expects a rank-4 NHWC batch (N, H, W, C), got shape ", shape_str(images.shape()));
+  if (!images.device().is_cpu())
+    fail<DeviceError>("random_shift expects images on the cpu, got ", images.device().str());
+  const std::int64_t n = images.size(0), h = images.size(1), w = images.size(2);
+  const std::int64_t max_dy = max_offset(height_fraction, h, "height_fraction");
+  const std::int64_t max_dx = max_offset(width_fraction, w, "width_fraction");
+
+  Tensor x = images.detach().contiguous();  // (N, H, W, C)
+  Tensor out = Tensor::empty(x.shape(), x.dtype());
+  const std::size_t pixel = element_size(x.dtype()) * static_cast<std::size_t>(images.size(3));
+  const std::size_t row = pixel * static_cast<std::size_t>(w);
+  const char* src = static_cast<const char*>(x.raw_data());
+  char* dst = static_cast<char*>(out.raw_data());
+
+  for (std::int64_t img = 0; img < n; ++img) {
+    const std::int64_t dy = draw_offset(gen, max_dy), dx = draw_offset(gen, max_dx);
+    const char* s_img = src + img * h * row;
+    char* d_img = dst + img * h * row;
+    // Output columns [j0, j1) come from input columns [j0 - dx, j1 - dx); the rest are uncovered.
+    const std::int64_t j0 = std::clamp<std::int64_t>(dx, 0, w), j1 = std::clamp<std::int64_t>(w + dx, 0, w);
+    for (std::int64_t i = 0; i < h; ++i) {
+      char* d_row = d_img + i * row;
+      const std::int64_t si = i - dy;
+      if (fill == FillMode::constant && (si < 0 || si >= h)) {
+        std::memset(d_row, 0, row);
+        continue;
+      }
+      const char* s_row = s_img + std::clamp<std::int64_t>(si, 0, h - 1) * row;
+      if (j1 > j0) std::memcpy(d_row + j0 * pixel, s_row + (j0 - dx) * pixel, (j1 - j0) * pixel);
+      for (std::int64_t j = 0; j < w; ++j) {
+        if (j >= j0 && j < j1) continue;
+        if (fill == FillMode::constant)
+          std::memset(d_row + j * pixel, 0, pixel);
+        else
+          std::memcpy(d_row + j * pixel, s_row + std::clamp<std::int64_t>(j - dx, 0, w - 1) * pixel, pixel);
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace cortex::data
