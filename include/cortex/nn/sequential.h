@@ -63,3 +63,9 @@ class Sequential : public Module {
 std::string snake_case(const std::string& type);
 
 }  // namespace cortex::nn
+
+namespace cortex::nn {
+// Rebuilds a layer from its type() and config_json(); unknown types or bad
+// configs raise cortex::ValueError naming the layer.
+std::shared_ptr<Module> layer_from_config(const std::string& type, const std::string& config_json);
+}  // namespace cortex::nn

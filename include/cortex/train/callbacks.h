@@ -1,0 +1,153 @@
+// Callbacks: hooks into fit() (Keras's names and behaviour).
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <limits>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cortex/nn/module.h"
+
+namespace cortex::train {
+
+class Model;
+using Logs = std::map<std::string, double>;  // "loss", "accuracy", "val_loss", ...
+
+class Callback {
+ public:
+  virtual ~Callback() = default;
+  virtual void on_train_begin(Model&) {}
+  virtual void on_epoch_begin(Model&, int epoch) {}
+  virtual void on_batch_end(Model&, std::int64_t batch, const Logs& logs) {}
+  virtual void on_epoch_end(Model&, int epoch, Logs& logs) {}
+  virtual void on_train_end(Model&) {}
+};
+
+// Keras's progress bar: updated in place on a terminal (verbose 1), one line
+// per epoch otherwise (verbose 2, or 1 when stdout is not a terminal).
+class ProgressBar : public Callback {
+ public:
+  ProgressBar(int verbose, int epochs, std::int64_t steps, std::FILE* out = stdout);
+  void on_epoch_begin(Model&, int epoch) override;
+  void on_batch_end(Model&, std::int64_t batch, const Logs& logs) override;
+  void on_epoch_end(Model&, int epoch, Logs& logs) override;
+
+ private:
+  std::string line(std::int64_t done, const Logs& logs, double seconds, bool final) const;
+  int verbose_, epochs_;
+  std::int64_t steps_;
+  std::FILE* out_;
+  bool tty_;
+  double start_ = 0;
+};
+
+struct EarlyStoppingOptions {
+  std::string monitor = "val_loss";
+  double min_delta = 0.0;
+  int patience = 0;
+  std::string mode = "auto";  // "min", "max", or "auto" (max for accuracy-like names)
+  bool restore_best_weights = false;
+};
+
+class EarlyStopping : public Callback {
+ public:
+  explicit EarlyStopping(EarlyStoppingOptions o = {});
+  void on_train_begin(Model&) override;
+  void on_epoch_end(Model& model, int epoch, Logs& logs) override;
+  void on_train_end(Model& model) override;
+  int stopped_epoch() const { return stopped_epoch_; }
+  int best_epoch() const { return best_epoch_; }
+
+ private:
+  EarlyStoppingOptions o_;
+  bool maximize_ = false;
+  double best_ = 0;
+  int wait_ = 0, stopped_epoch_ = -1, best_epoch_ = -1;
+  nn::NamedTensors best_weights_;
+};
+
+struct ModelCheckpointOptions {
+  std::string filepath = "model.cortex";  // "{epoch}" is replaced by the epoch number (1-based)
+  std::string monitor = "val_loss";
+  bool save_best_only = false;
+  std::string mode = "auto";
+};
+
+// Saves the model (weights, optimizer and training state) atomically after epochs.
+class ModelCheckpoint : public Callback {
+ public:
+  explicit ModelCheckpoint(ModelCheckpointOptions o = {});
+  void on_train_begin(Model&) override;
+  void on_epoch_end(Model& model, int epoch, Logs& logs) override;
+  int saves() const { return saves_; }
+
+ private:
+  ModelCheckpointOptions o_;
+  bool maximize_ = false;
+  double best_ = 0;
+  bool have_best_ = false;
+  int saves_ = 0;
+};
+
+struct ReduceLROnPlateauOptions {
+  std::string monitor = "val_loss";
+  double factor = 0.1;
+  int patience = 10;
+  std::string mode = "auto";
+  double min_delta = 1e-4;
+  int cooldown = 0;
+  double min_lr = 0.0;
+};
+
+class ReduceLROnPlateau : public Callback {
+ public:
+  explicit ReduceLROnPlateau(ReduceLROnPlateauOptions o = {});
+  void on_train_begin(Model&) override;
+  void on_epoch_end(Model& model, int epoch, Logs& logs) override;
+
+ private:
+  ReduceLROnPlateauOptions o_;
+  bool maximize_ = false;
+  double best_ = 0;
+  int wait_ = 0, cooldown_left_ = 0;
+};
+
+// Sets the learning rate at each epoch's start: schedule(epoch, current rate).
+class LearningRateScheduler : public Callback {
+ public:
+  explicit LearningRateScheduler(std::function<double(int, double)> schedule);
+  void on_epoch_begin(Model& model, int epoch) override;
+  void on_epoch_end(Model& model, int epoch, Logs& logs) override;
+
+ private:
+  std::function<double(int, double)> schedule_;
+};
+
+// Appends one CSV row per epoch (epoch, then the logs in name order).
+class CSVLogger : public Callback {
+ public:
+  explicit CSVLogger(std::string path, bool append = false);
+  void on_train_begin(Model&) override;
+  void on_epoch_end(Model&, int epoch, Logs& logs) override;
+
+ private:
+  std::string path_;
+  bool append_;
+  bool header_written_ = false;
+};
+
+// Stops training as soon as a batch's loss is NaN or infinite.
+class TerminateOnNaN : public Callback {
+ public:
+  void on_batch_end(Model& model, std::int64_t batch, const Logs& logs) override;
+  bool terminated() const { return terminated_; }
+
+ private:
+  bool terminated_ = false;
+};
+
+}  // namespace cortex::train

@@ -1,0 +1,24 @@
+// Metrics: Keras's accuracy variants (picked from the loss), top-k, confusion matrix.
+#pragma once
+
+#include <string>
+
+#include "cortex/core/tensor.h"
+
+namespace cortex::train {
+
+// "accuracy" resolved against the loss as Keras does: sparse_categorical_accuracy
+// for sparse labels, categorical_accuracy for one-hot targets, binary_accuracy
+// (threshold 0.5) for binary cross-entropy. Other names pass through.
+std::string resolve_metric(const std::string& metric, const std::string& loss);
+
+// How many of the batch's samples the metric counts as right (a sum, so that
+// epoch figures are exact means over samples). Metrics: categorical_accuracy,
+// sparse_categorical_accuracy, binary_accuracy, top_k_categorical_accuracy (k=5),
+// sparse_top_k_categorical_accuracy.
+double metric_hits(const std::string& metric, const Tensor& y_true, const Tensor& y_pred);
+
+// counts[i, j] = samples with label i predicted as j. labels, predictions: (N) integers.
+Tensor confusion_matrix(const Tensor& labels, const Tensor& predictions, std::int64_t num_classes);
+
+}  // namespace cortex::train

@@ -1,0 +1,101 @@
+// Model: Keras's compile / fit / evaluate / predict / summary / save around a network.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cortex/data/loader.h"
+#include "cortex/losses/losses.h"
+#include "cortex/nn/sequential.h"
+#include "cortex/optim/optimizer.h"
+#include "cortex/train/callbacks.h"
+
+namespace cortex::train {
+
+struct CompileOptions {
+  std::string loss = "categorical_crossentropy";
+  std::shared_ptr<optim::Optimizer> optimizer;  // e.g. std::make_shared<optim::Adadelta>(...)
+  std::string optimizer_name = "rmsprop";       // used when `optimizer` is null (Keras's default)
+  std::vector<std::string> metrics = {};
+};
+
+struct FitOptions {
+  std::int64_t batch_size = 32;
+  int epochs = 1;
+  int verbose = 1;  // 0 silent, 1 progress bar, 2 one line per epoch
+  std::optional<std::pair<Tensor, Tensor>> validation_data;
+  double validation_split = 0.0;  // the last fraction of (x, y), as Keras takes it
+  bool shuffle = true;
+  std::vector<std::shared_ptr<Callback>> callbacks;
+  int initial_epoch = 0;
+  std::uint64_t seed = 0;       // shuffling and augmentation
+  std::int64_t max_steps = 0;   // caps the batches of each epoch (0: all)
+  data::Transform augment = {};  // applied to each training batch
+  std::string resume_from;       // a checkpoint of this model: continue exactly where it was
+};
+
+struct History {
+  std::vector<int> epochs;
+  std::map<std::string, std::vector<double>> history;  // "loss", "accuracy", "val_loss", ...
+};
+
+struct EvaluateOptions {
+  std::int64_t batch_size = 32;
+  int verbose = 0;
+  std::int64_t max_steps = 0;
+};
+
+class Model {
+ public:
+  explicit Model(std::shared_ptr<nn::Sequential> network, std::uint64_t seed = 0);
+  virtual ~Model() = default;
+
+  void compile(CompileOptions options);
+  History fit(const Tensor& x, const Tensor& y, FitOptions options = {});
+  Logs evaluate(const Tensor& x, const Tensor& y, EvaluateOptions options = {});
+  Tensor predict(const Tensor& x, std::int64_t batch_size = 32);
+  std::string summary();
+
+  // Weights, optimizer state, training state and the architecture, written
+  // atomically in the safetensors layout (model.cortex).
+  void save(const std::string& path) const;
+  // Restores weights, optimizer and training state saved by this model's save().
+  void load_weights(const std::string& path);
+
+  nn::Sequential& network() { return *net_; }
+  optim::Optimizer& optimizer();
+  bool compiled() const { return optimizer_ != nullptr; }
+  const std::string& loss_name() const { return loss_.name; }
+  const std::vector<std::string>& metric_names() const { return metrics_; }
+  int epoch() const { return epoch_; }  // epochs completed
+  bool stop_training = false;           // callbacks set it to end fit() after this epoch
+
+ private:
+  Tensor forward_for_loss(const Tensor& x, bool& from_logits);
+  Logs run_epoch(data::DataLoader& loader, std::int64_t steps, const std::vector<std::shared_ptr<Callback>>& cbs);
+
+  std::shared_ptr<nn::Sequential> net_;
+  std::shared_ptr<Generator> gen_;
+  std::shared_ptr<optim::Optimizer> optimizer_;
+  losses::Loss loss_{};
+  std::vector<std::string> metrics_;   // as the user named them ("accuracy"): the log keys
+  std::vector<std::string> resolved_;  // what each computes ("categorical_accuracy")
+  int epoch_ = 0;
+};
+
+// Keras's Sequential model: Sequential model({Input({28, 28, 1}), Conv2D(...), ...}).
+class Sequential : public Model {
+ public:
+  Sequential(std::initializer_list<nn::Layer> layers, std::uint64_t seed = 0);
+};
+
+// Rebuilds a model from a file written by save(): architecture, weights,
+// compile settings, optimizer and training state. Bad files raise cortex::Error.
+std::unique_ptr<Model> load_model(const std::string& path);
+
+}  // namespace cortex::train

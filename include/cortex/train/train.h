@@ -1,0 +1,11 @@
+// The Keras-style API in one include: layers, models, optimisers, data.
+#pragma once
+
+#include "cortex/cortex.h"
+#include "cortex/data/data.h"
+#include "cortex/losses/losses.h"
+#include "cortex/nn/nn.h"
+#include "cortex/optim/optim.h"
+#include "cortex/train/callbacks.h"
+#include "cortex/train/metrics.h"
+#include "cortex/train/model.h"

@@ -1,0 +1,189 @@
+// Model: compile, the fit loop, evaluate and predict.
+#include "cortex/train/model.h"
+
+#include <cmath>
+
+#include "cortex/autograd/grad_mode.h"
+#include "cortex/nn/init.h"
+#include "cortex/ops/elementwise.h"
+#include "cortex/ops/reduce.h"
+#include "cortex/ops/shape_ops.h"
+#include "cortex/train/metrics.h"
+
+namespace cortex::train {
+
+Model::Model(std::shared_ptr<nn::Sequential> network, std::uint64_t seed)
+    : net_(std::move(network)), gen_(std::make_shared<Generator>(seed)) {
+  if (!net_) fail<ValueError>("Model expects a network, got null");
+  net_->set_generator(gen_);
+}
+
+Sequential::Sequential(std::initializer_list<nn::Layer> layers, std::uint64_t seed)
+    : Model(std::make_shared<nn::Sequential>(layers), seed) {}
+
+optim::Optimizer& Model::optimizer() {
+  if (!optimizer_) fail<ValueError>("the model is not compiled: call compile({...}) before fit or evaluate");
+  return *optimizer_;
+}
+
+void Model::compile(CompileOptions o) {
+  loss_ = losses::loss_by_name(o.loss);
+  optimizer_ = o.optimizer ? o.optimizer : std::shared_ptr<optim::Optimizer>(optim::make_optimizer(o.optimizer_name));
+  metrics_ = o.metrics;
+  resolved_.clear();
+  for (const auto& m : o.metrics) resolved_.push_back(resolve_metric(m, loss_.name));
+  if (net_->built()) optimizer_->set_params(net_->parameters());
+}
+
+std::string Model::summary() { return net_->summary(); }
+
+Tensor Model::forward_for_loss(const Tensor& x, bool& from_logits) {
+  from_logits = !loss_.fuses_with.empty() && net_->final_activation() == loss_.fuses_with;
+  return from_logits ? net_->forward_logits(x) : (*net_)(x);
+}
+
+namespace {
+
+void check_xy(const Tensor& x, const Tensor& y, const char* what) {
+  if (!x.defined() || !y.defined()) fail<ValueError>(what, " expects x and y tensors, got an undefined one");
+  if (x.dim() < 1 || y.dim() < 1 || x.shape()[0] != y.shape()[0])
+    fail<ShapeError>(what, " expects x and y with the same number of samples, got x ", shape_str(x.shape()),
+                     " and y ", shape_str(y.shape()));
+}
+
+// Adds a batch's sums into the epoch's running sums.
+void accumulate(Logs& sums, const std::string& name, double value) { sums[name] += value; }
+
+}  // namespace
+
+Logs Model::run_epoch(data::DataLoader& loader, std::int64_t steps, const std::vector<std::shared_ptr<Callback>>& cbs) {
+  Logs sums;
+  std::int64_t seen = 0, done = 0;
+  net_->train();
+  for (const data::Batch& b : loader) {
+    if (done == steps) break;
+    bool from_logits = false;
+    Tensor out = forward_for_loss(b.x, from_logits);
+    Tensor loss = losses::compute(loss_, b.y, out, from_logits);
+    Tensor reg = net_->regularization_loss();
+    Tensor total = reg.defined() ? loss + reg : loss;
+    if (done == 0 && !optimizer_->params().size()) optimizer_->set_params(net_->parameters());
+    optimizer_->zero_grad();
+    total.backward();
+    optimizer_->step();
+    std::int64_t n = b.x.shape()[0];
+    seen += n;
+    double lv = total.item();
+    accumulate(sums, "loss", lv * n);
+    Logs batch_logs{{"loss", sums["loss"] / seen}};
+    {
+      NoGradGuard no_grad;
+      Tensor probs = from_logits ? nn::activate(loss_.fuses_with, out) : out;
+      for (std::size_t i = 0; i < metrics_.size(); ++i) {
+        accumulate(sums, metrics_[i], metric_hits(resolved_[i], b.y, probs));
+        batch_logs[metrics_[i]] = sums[metrics_[i]] / seen;
+      }
+    }
+    ++done;
+    for (auto& cb : cbs) cb->on_batch_end(*this, done, batch_logs);
+    if (stop_training) break;
+  }
+  Logs logs;
+  for (auto& [k, v] : sums) logs[k] = seen ? v / seen : NAN;
+  return logs;
+}
+
+History Model::fit(const Tensor& x_in, const Tensor& y_in, FitOptions o) {
+  check_xy(x_in, y_in, "fit");
+  if (!compiled()) optimizer();  // throws the "not compiled" error
+  if (o.batch_size < 1) fail<ValueError>("fit expects batch_size >= 1, got ", o.batch_size);
+  if (!(o.validation_split >= 0.0 && o.validation_split < 1.0))
+    fail<ValueError>("fit expects validation_split in [0, 1), got ", o.validation_split);
+  Tensor x = x_in, y = y_in;
+  std::optional<std::pair<Tensor, Tensor>> val = o.validation_data;
+  if (o.validation_split > 0.0 && !val) {
+    std::int64_t n = x.shape()[0], n_val = static_cast<std::int64_t>(n * o.validation_split);
+    val = std::make_pair(x.slice(0, n - n_val, n), y.slice(0, n - n_val, n));
+    x = x.slice(0, 0, n - n_val);
+    y = y.slice(0, 0, n - n_val);
+  }
+  if (val) check_xy(val->first, val->second, "fit's validation_data");
+  net_->build(x.shape());
+  if (optimizer_->params().empty()) optimizer_->set_params(net_->parameters());
+  if (!o.resume_from.empty()) {
+    load_weights(o.resume_from);
+    o.initial_epoch = epoch_;
+  }
+  data::DataLoader loader(x, y, {.batch_size = o.batch_size, .shuffle = o.shuffle, .seed = o.seed,
+                                 .transform = o.augment});
+  std::int64_t steps = loader.num_batches();
+  if (o.max_steps > 0) steps = std::min(steps, o.max_steps);
+
+  std::vector<std::shared_ptr<Callback>> cbs;
+  if (o.verbose > 0) cbs.push_back(std::make_shared<ProgressBar>(o.verbose, o.epochs, steps));
+  for (auto& cb : o.callbacks) cbs.push_back(cb);
+  History history;
+  stop_training = false;
+  for (auto& cb : cbs) cb->on_train_begin(*this);
+  for (int e = o.initial_epoch; e < o.epochs && !stop_training; ++e) {
+    for (auto& cb : cbs) cb->on_epoch_begin(*this, e);
+    loader.set_epoch(e);
+    Logs logs = run_epoch(loader, steps, cbs);
+    if (val) {
+      Logs v = evaluate(val->first, val->second, {.batch_size = o.batch_size, .max_steps = o.max_steps});
+      for (auto& [k, value] : v) logs["val_" + k] = value;
+    }
+    epoch_ = e + 1;
+    for (auto& cb : cbs) cb->on_epoch_end(*this, e, logs);
+    history.epochs.push_back(e);
+    for (auto& [k, value] : logs) history.history[k].push_back(value);
+  }
+  for (auto& cb : cbs) cb->on_train_end(*this);
+  net_->eval();
+  return history;
+}
+
+Logs Model::evaluate(const Tensor& x, const Tensor& y, EvaluateOptions o) {
+  check_xy(x, y, "evaluate");
+  if (!compiled()) optimizer();
+  NoGradGuard no_grad;
+  bool was_training = net_->is_training();
+  net_->eval();
+  data::DataLoader loader(x, y, {.batch_size = o.batch_size, .shuffle = false, .prefetch = 0});
+  Logs sums;
+  std::int64_t seen = 0, done = 0;
+  for (const data::Batch& b : loader) {
+    if (o.max_steps > 0 && done == o.max_steps) break;
+    bool from_logits = false;
+    Tensor out = forward_for_loss(b.x, from_logits);
+    std::int64_t n = b.x.shape()[0];
+    seen += n;
+    sums["loss"] += losses::compute(loss_, b.y, out, from_logits).item() * n;
+    Tensor probs = from_logits ? nn::activate(loss_.fuses_with, out) : out;
+    for (std::size_t i = 0; i < metrics_.size(); ++i) sums[metrics_[i]] += metric_hits(resolved_[i], b.y, probs);
+    ++done;
+  }
+  net_->train(was_training);
+  Logs logs;
+  for (auto& [k, v] : sums) logs[k] = seen ? v / seen : NAN;
+  if (o.verbose > 0) {
+    for (auto& [k, v] : logs) std::printf("%s: %.4f  ", k.c_str(), v);
+    std::printf("\n");
+  }
+  return logs;
+}
+
+Tensor Model::predict(const Tensor& x, std::int64_t batch_size) {
+  if (!x.defined() || x.dim() < 1) fail<ValueError>("predict expects a batch of inputs");
+  NoGradGuard no_grad;
+  bool was_training = net_->is_training();
+  net_->eval();
+  std::vector<Tensor> outs;
+  for (std::int64_t i = 0; i < x.shape()[0]; i += batch_size)
+    outs.push_back((*net_)(x.slice(0, i, std::min(i + batch_size, x.shape()[0])).contiguous()));
+  net_->train(was_training);
+  if (outs.empty()) fail<ValueError>("predict got an empty batch");
+  return outs.size() == 1 ? outs[0] : concat(outs, 0);
+}
+
+}  // namespace cortex::train

@@ -1,0 +1,92 @@
+// model.cortex: weights, optimizer state and training state as safetensors,
+// the architecture and compile settings as JSON in __metadata__.
+#include <nlohmann/json.hpp>
+
+#include "cortex/io/tensor_file.h"
+#include "cortex/ops/creation.h"
+#include "cortex/train/model.h"
+
+namespace cortex::train {
+namespace {
+constexpr const char* kFormat = "cortex-model-1";
+}
+
+void Model::save(const std::string& path) const {
+  nlohmann::json layers = nlohmann::json::array();
+  for (const auto& l : net_->layers())
+    layers.push_back({{"type", l->type()}, {"name", l->name()}, {"config", nlohmann::json::parse(l->config_json())}});
+  nlohmann::json arch{{"layers", layers}};
+  if (net_->input_shape()) arch["input_shape"] = *net_->input_shape();
+  nlohmann::json compile{{"loss", loss_.name}, {"metrics", metrics_}};
+  if (optimizer_) compile["optimizer"] = nlohmann::json::parse(optimizer_->config_json());
+  nlohmann::json state{{"epoch", epoch_}, {"seed", gen_->seed()}, {"offset", gen_->offset()}};
+
+  std::vector<std::pair<std::string, Tensor>> tensors;
+  for (auto& [n, t] : net_->state_dict()) tensors.emplace_back("model." + n, t);
+  if (optimizer_ && !optimizer_->params().empty())
+    for (auto& [n, t] : optimizer_->state()) tensors.emplace_back("optimizer." + n, t);
+  io::save_tensors(path, tensors,
+                   {{"format", kFormat}, {"architecture", arch.dump()}, {"compile", compile.dump()},
+                    {"training_state", state.dump()}});
+}
+
+void Model::load_weights(const std::string& path) {
+  io::TensorFile f = io::load_tensors(path);
+  auto meta = [&](const char* key) -> nlohmann::json {
+    auto it = f.metadata.find(key);
+    if (it == f.metadata.end()) fail<ValueError>(path, " is not a Cortex model file: no '", key, "' in its metadata");
+    try {
+      return nlohmann::json::parse(it->second);
+    } catch (const nlohmann::json::exception& e) {
+      fail<ValueError>(path, ": metadata '", key, "' is not valid JSON (", e.what(), ")");
+    }
+  };
+  if (f.metadata["format"] != kFormat)
+    fail<ValueError>(path, " is not a Cortex model file (format '", f.metadata["format"], "', expected '", kFormat, "')");
+  nn::NamedTensors weights, opt_state;
+  for (auto& [n, t] : f.tensors) {
+    if (n.rfind("model.", 0) == 0) weights.emplace_back(n.substr(6), t);
+    else if (n.rfind("optimizer.", 0) == 0) opt_state.emplace_back(n.substr(10), t);
+  }
+  if (!net_->built()) {
+    if (!net_->input_shape()) fail<ValueError>("load_weights needs a built model or one with an Input shape");
+    Shape s{1};
+    s.insert(s.end(), net_->input_shape()->begin(), net_->input_shape()->end());
+    net_->build(s);
+  }
+  net_->load_state_dict(weights);
+  if (optimizer_ && !opt_state.empty()) {
+    if (optimizer_->params().empty()) optimizer_->set_params(net_->parameters());
+    optimizer_->load_state(opt_state);
+  }
+  nlohmann::json state = meta("training_state");
+  epoch_ = state.at("epoch").get<int>();
+  gen_->set_state(state.at("seed").get<std::uint64_t>(), state.at("offset").get<std::uint64_t>());
+}
+
+std::unique_ptr<Model> load_model(const std::string& path) {
+  io::TensorFile f = io::load_tensors(path);
+  if (f.metadata["format"] != kFormat)
+    fail<ValueError>(path, " is not a Cortex model file (format '", f.metadata["format"], "', expected '", kFormat, "')");
+  auto net = std::make_shared<nn::Sequential>();
+  std::unique_ptr<Model> model;
+  try {
+    nlohmann::json arch = nlohmann::json::parse(f.metadata.at("architecture"));
+    if (arch.contains("input_shape")) net->set_input_shape(arch["input_shape"].get<Shape>());
+    for (const auto& l : arch.at("layers")) net->add(nn::layer_from_config(l.at("type"), l.at("config").dump()));
+    model = std::make_unique<Model>(net);
+    nlohmann::json compile = nlohmann::json::parse(f.metadata.at("compile"));
+    CompileOptions co{.loss = compile.at("loss"), .metrics = compile.at("metrics").get<std::vector<std::string>>()};
+    if (compile.contains("optimizer"))
+      co.optimizer = std::shared_ptr<optim::Optimizer>(optim::optimizer_from_config(compile["optimizer"].dump()));
+    model->compile(co);
+  } catch (const nlohmann::json::exception& e) {
+    fail<ValueError>(path, ": the model description in its metadata is corrupt (", e.what(), ")");
+  } catch (const std::out_of_range&) {
+    fail<ValueError>(path, ": the model description in its metadata is incomplete");
+  }
+  model->load_weights(path);
+  return model;
+}
+
+}  // namespace cortex::train

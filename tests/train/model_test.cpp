@@ -1,0 +1,140 @@
+// Model: fit learns, save/load round trips, resume is bit-exact, bad input is refused.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+
+#include "support.h"
+#include "support/check.h"
+
+namespace cortex::train {
+namespace {
+
+using testing::temp_path;
+using testing::tiny_data;
+using testing::tiny_model;
+
+TEST(Model, FitLearnsATinyRuleAndReportsHistory) {
+  auto m = tiny_model(3, 0.0);
+  auto [x, y] = tiny_data(512);
+  auto [vx, vy] = tiny_data(128, 9);
+  History h = m->fit(x, y, {.batch_size = 32, .epochs = 15, .verbose = 0, .validation_data = std::make_pair(vx, vy)});
+  ASSERT_EQ(h.history["loss"].size(), 15u);
+  EXPECT_LT(h.history["loss"].back(), h.history["loss"].front() * 0.5);
+  EXPECT_GT(h.history["val_accuracy"].back(), 0.85);
+  Logs score = m->evaluate(vx, vy);
+  EXPECT_NEAR(score["accuracy"], h.history["val_accuracy"].back(), 1e-9);
+  Tensor p = m->predict(vx, 50);
+  EXPECT_EQ(p.shape(), (Shape{128, 3}));
+  EXPECT_ALL_CLOSE(sum(p, {1}), ones({128}), 1e-5, 1e-5);
+}
+
+TEST(Model, ValidationSplitTakesTheLastFraction) {
+  auto m = tiny_model();
+  auto [x, y] = tiny_data(100);
+  History h = m->fit(x, y, {.batch_size = 10, .epochs = 1, .verbose = 0, .validation_split = 0.2});
+  EXPECT_EQ(h.history.count("val_loss"), 1u);
+  Logs tail = m->evaluate(x.slice(0, 80, 100), y.slice(0, 80, 100));
+  EXPECT_NEAR(h.history["val_loss"][0], tail["loss"], 1e-6);
+}
+
+TEST(Model, SaveLoadGivesIdenticalOutputs) {
+  auto m = tiny_model(5);
+  auto [x, y] = tiny_data(64);
+  m->fit(x, y, {.batch_size = 16, .epochs = 2, .verbose = 0});
+  std::string path = temp_path("saved.cortex");
+  m->save(path);
+  std::unique_ptr<Model> back = load_model(path);
+  EXPECT_EQ(back->predict(x).to_vector<float>(), m->predict(x).to_vector<float>());
+  EXPECT_EQ(back->loss_name(), "categorical_crossentropy");
+  EXPECT_EQ(back->epoch(), 2);
+  EXPECT_EQ(back->evaluate(x, y)["accuracy"], m->evaluate(x, y)["accuracy"]);
+}
+
+TEST(Model, ResumedTrainingMatchesAnUninterruptedRunBitForBit) {
+  auto [x, y] = tiny_data(96);
+  auto whole = tiny_model(11);
+  whole->fit(x, y, {.batch_size = 16, .epochs = 4, .verbose = 0, .seed = 4});
+
+  auto first = tiny_model(11);
+  std::string ck = temp_path("resume.cortex");
+  first->fit(x, y, {.batch_size = 16, .epochs = 2, .verbose = 0,
+                    .callbacks = {std::make_shared<ModelCheckpoint>(ModelCheckpointOptions{.filepath = ck})},
+                    .seed = 4});
+  auto resumed = tiny_model(11);
+  resumed->fit(x, y, {.batch_size = 16, .epochs = 4, .verbose = 0, .seed = 4, .resume_from = ck});
+  auto a = whole->network().state_dict(), b = resumed->network().state_dict();
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t i = 0; i < a.size(); ++i)
+    EXPECT_EQ(a[i].second.to_vector<float>(), b[i].second.to_vector<float>()) << a[i].first;
+}
+
+TEST(Model, BadInputsGetClearErrors) {
+  auto m = tiny_model();
+  auto [x, y] = tiny_data(8);
+  try {
+    m->fit(zeros({8, 5}), y, {.verbose = 0});
+    FAIL() << "an input the model cannot take must be refused";
+  } catch (const ShapeError& e) {
+    EXPECT_NE(std::string(e.what()).find("(batch, 4)"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(m->fit(x, y.slice(0, 0, 4), {.verbose = 0}), ShapeError);
+  auto uncompiled = std::make_unique<Model>(std::make_shared<nn::Sequential>(
+      std::initializer_list<nn::Layer>{nn::Input({4}), nn::Dense({.units = 2})}));
+  EXPECT_THROW(uncompiled->fit(x, y, {.verbose = 0}), ValueError);
+  EXPECT_THROW(m->compile({.loss = "crossentropy"}), ValueError);
+  EXPECT_THROW(m->compile({.loss = "mse", .metrics = {"precision@k"}}), ValueError);
+
+  std::string path = temp_path("corrupt.cortex");
+  m->save(path);
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size() / 2));  // truncated
+  }
+  EXPECT_THROW(load_model(path), Error);
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << "this is not a model";
+  }
+  EXPECT_THROW(load_model(path), Error);
+  EXPECT_THROW(load_model(temp_path("missing.cortex")), Error);
+}
+
+TEST(Model, NanLossStopsTrainingAndKeepsTheLastGoodCheckpoint) {
+  auto m = tiny_model();
+  auto [x, y] = tiny_data(64);
+  std::string ck = temp_path("nan.cortex");
+  auto saver = std::make_shared<ModelCheckpoint>(ModelCheckpointOptions{.filepath = ck});
+  m->fit(x, y, {.batch_size = 16, .epochs = 1, .verbose = 0, .callbacks = {saver}});
+  Tensor good = load_model(ck)->predict(x);
+  // Poison the inputs: the loss becomes NaN on the next epoch.
+  Tensor bad = x.clone();
+  {
+    NoGradGuard g;
+    bad.fill_(NAN);
+  }
+  auto nan = std::make_shared<TerminateOnNaN>();
+  History h = m->fit(bad, y, {.batch_size = 16, .epochs = 3, .verbose = 0, .callbacks = {nan, saver}});
+  EXPECT_TRUE(nan->terminated());
+  EXPECT_EQ(h.epochs.size(), 1u);
+  EXPECT_EQ(load_model(ck)->predict(x).to_vector<float>(), good.to_vector<float>());
+}
+
+TEST(Metrics, AccuracyVariantsTopKAndConfusionMatrix) {
+  EXPECT_EQ(resolve_metric("accuracy", "sparse_categorical_crossentropy"), "sparse_categorical_accuracy");
+  EXPECT_EQ(resolve_metric("accuracy", "binary_crossentropy"), "binary_accuracy");
+  Tensor pred = tensor({0.1f, 0.7f, 0.2f, 0.5f, 0.3f, 0.2f}, {2, 3});
+  EXPECT_EQ(metric_hits("sparse_categorical_accuracy", from_vector<std::int64_t>({1, 1}), pred), 1.0);
+  EXPECT_EQ(metric_hits("categorical_accuracy", tensor({0, 1, 0, 0, 0, 1}, {2, 3}), pred), 1.0);
+  EXPECT_EQ(metric_hits("binary_accuracy", tensor({1, 0}, {2, 1}), tensor({0.8f, 0.6f}, {2, 1})), 1.0);
+  Tensor cm = confusion_matrix(from_vector<std::int64_t>({0, 1, 1, 2}), from_vector<std::int64_t>({0, 2, 1, 2}), 3);
+  EXPECT_EQ(cm.to_vector<std::int64_t>(), (std::vector<std::int64_t>{1, 0, 0, 0, 1, 1, 0, 0, 1}));
+}
+
+}  // namespace
+}  // namespace cortex::train
