@@ -17,8 +17,10 @@ deps:
 test: build
 	ctest --preset cpu -j2 --output-on-failure
 
+# The lecture CNN on Fashion-MNIST: 12 epochs of training, then the test figures.
 demo: build
-	./build/cpu/examples/two_layer_net
+	./build/cpu/cli/cortex train
+	./build/cpu/cli/cortex evaluate model.cortex
 
 bench: build
 	bash bench/run.sh

@@ -7,32 +7,49 @@
 namespace cortex::nn {
 namespace {
 
-Regularizer reg(const nlohmann::json& j) { return {j.value("l1", 0.0), j.value("l2", 0.0)}; }
+Regularizer reg(const nlohmann::json& c, const char* key) {
+  if (!c.contains(key)) return {};
+  const auto& j = c.at(key);
+  return {j.value("l1", 0.0), j.value("l2", 0.0)};
+}
+
+// Every option may be left out of a config: the options struct's default applies.
+template <typename T>
+T get(const nlohmann::json& c, const char* key, const T& fallback) {
+  return c.contains(key) ? c.at(key).get<T>() : fallback;
+}
 
 std::shared_ptr<Module> build(const std::string& type, const nlohmann::json& c) {
-  if (type == "Dense")
+  if (!c.is_object()) fail<ValueError>("layer ", type, ": config must be a JSON object, got ", c.dump());
+  if (type == "Dense") {
+    DenseOptions d;
     return std::make_shared<Dense>(DenseOptions{.units = c.at("units"),
-                                                .activation = c.at("activation"),
-                                                .use_bias = c.at("use_bias"),
-                                                .kernel_initializer = c.at("kernel_initializer"),
-                                                .bias_initializer = c.at("bias_initializer"),
-                                                .kernel_regularizer = reg(c.at("kernel_regularizer")),
-                                                .bias_regularizer = reg(c.at("bias_regularizer"))});
-  if (type == "Conv2D")
+                                                .activation = get(c, "activation", d.activation),
+                                                .use_bias = get(c, "use_bias", d.use_bias),
+                                                .kernel_initializer = get(c, "kernel_initializer", d.kernel_initializer),
+                                                .bias_initializer = get(c, "bias_initializer", d.bias_initializer),
+                                                .kernel_regularizer = reg(c, "kernel_regularizer"),
+                                                .bias_regularizer = reg(c, "bias_regularizer")});
+  }
+  if (type == "Conv2D") {
+    Conv2DOptions d;
     return std::make_shared<Conv2D>(Conv2DOptions{.filters = c.at("filters"),
-                                                  .kernel_size = c.at("kernel_size"),
-                                                  .strides = c.at("strides"),
-                                                  .padding = c.at("padding"),
-                                                  .dilation_rate = c.at("dilation_rate"),
-                                                  .groups = c.at("groups"),
-                                                  .activation = c.at("activation"),
-                                                  .use_bias = c.at("use_bias"),
-                                                  .kernel_initializer = c.at("kernel_initializer"),
-                                                  .bias_initializer = c.at("bias_initializer"),
-                                                  .kernel_regularizer = reg(c.at("kernel_regularizer")),
-                                                  .bias_regularizer = reg(c.at("bias_regularizer"))});
+                                                  .kernel_size = get(c, "kernel_size", d.kernel_size),
+                                                  .strides = get(c, "strides", d.strides),
+                                                  .padding = get(c, "padding", d.padding),
+                                                  .dilation_rate = get(c, "dilation_rate", d.dilation_rate),
+                                                  .groups = get(c, "groups", d.groups),
+                                                  .activation = get(c, "activation", d.activation),
+                                                  .use_bias = get(c, "use_bias", d.use_bias),
+                                                  .kernel_initializer = get(c, "kernel_initializer", d.kernel_initializer),
+                                                  .bias_initializer = get(c, "bias_initializer", d.bias_initializer),
+                                                  .kernel_regularizer = reg(c, "kernel_regularizer"),
+                                                  .bias_regularizer = reg(c, "bias_regularizer")});
+  }
   if (type == "MaxPooling2D" || type == "AveragePooling2D") {
-    Pool2DOptions o{.pool_size = c.at("pool_size"), .strides = c.at("strides"), .padding = c.at("padding")};
+    Pool2DOptions d;
+    Pool2DOptions o{.pool_size = get(c, "pool_size", d.pool_size), .strides = get(c, "strides", d.strides),
+                    .padding = get(c, "padding", d.padding)};
     if (type == "MaxPooling2D") return std::make_shared<MaxPooling2D>(o);
     return std::make_shared<AveragePooling2D>(o);
   }
@@ -40,12 +57,19 @@ std::shared_ptr<Module> build(const std::string& type, const nlohmann::json& c) 
   if (type == "Dropout") return std::make_shared<Dropout>(c.at("rate").get<double>());
   if (type == "Flatten") return std::make_shared<Flatten>();
   if (type == "Reshape") return std::make_shared<Reshape>(c.at("target_shape").get<Shape>());
-  if (type == "Activation" || type == "ReLU" || type == "Softmax")
-    return std::make_shared<Activation>(c.at("activation").get<std::string>(), type);
-  if (type == "BatchNormalization")
+  if (type == "Activation" || type == "ReLU" || type == "Softmax") {
+    std::string fallback = type == "ReLU" ? "relu" : type == "Softmax" ? "softmax" : "linear";
+    return std::make_shared<Activation>(get(c, "activation", fallback), type);
+  }
+  if (type == "BatchNormalization") {
+    BatchNormalizationOptions d;
     return std::make_shared<BatchNormalization>(BatchNormalizationOptions{
-        .momentum = c.at("momentum"), .epsilon = c.at("epsilon"), .center = c.at("center"), .scale = c.at("scale")});
-  fail<ValueError>("unknown layer type '", type, "'");
+        .momentum = get(c, "momentum", d.momentum), .epsilon = get(c, "epsilon", d.epsilon),
+        .center = get(c, "center", d.center), .scale = get(c, "scale", d.scale)});
+  }
+  fail<ValueError>("unknown layer type '", type,
+                   "'; expected Dense, Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Dropout, "
+                   "Flatten, Reshape, Activation, ReLU, Softmax or BatchNormalization");
 }
 
 }  // namespace

@@ -61,9 +61,16 @@ std::string ProgressBar::line(std::int64_t done, const Logs& logs, double second
   if (final) std::snprintf(buf, sizeof buf, "] - %.0fs %.0fms/step", seconds, per_step * 1e3);
   else std::snprintf(buf, sizeof buf, "] - ETA: %.0fs", per_step * static_cast<double>(steps_ - done));
   s += buf;
-  for (const auto& [k, v] : logs) {
+  // Keras's order: loss, the metrics, then the validation figures.
+  auto put = [&](const std::string& k, double v) {
     std::snprintf(buf, sizeof buf, " - %s: %.4f", k.c_str(), v);
     s += buf;
+  };
+  for (bool val : {false, true}) {
+    std::string loss = val ? "val_loss" : "loss";
+    if (logs.count(loss)) put(loss, logs.at(loss));
+    for (const auto& [k, v] : logs)
+      if (k != loss && (k.rfind("val_", 0) == 0) == val) put(k, v);
   }
   return s;
 }

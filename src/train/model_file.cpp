@@ -64,17 +64,27 @@ void Model::load_weights(const std::string& path) {
   gen_->set_state(state.at("seed").get<std::uint64_t>(), state.at("offset").get<std::uint64_t>());
 }
 
+std::shared_ptr<nn::Sequential> sequential_from_json(const std::string& json) {
+  auto net = std::make_shared<nn::Sequential>();
+  try {
+    nlohmann::json arch = nlohmann::json::parse(json);
+    if (arch.contains("input_shape")) net->set_input_shape(arch["input_shape"].get<Shape>());
+    for (const auto& l : arch.at("layers"))
+      net->add(nn::layer_from_config(l.at("type"), l.contains("config") ? l.at("config").dump() : "{}"));
+  } catch (const nlohmann::json::exception& e) {
+    fail<ValueError>("bad architecture description (", e.what(), ")");
+  }
+  if (net->layers().empty()) fail<ValueError>("the architecture description has no layers");
+  return net;
+}
+
 std::unique_ptr<Model> load_model(const std::string& path) {
   io::TensorFile f = io::load_tensors(path);
   if (f.metadata["format"] != kFormat)
     fail<ValueError>(path, " is not a Cortex model file (format '", f.metadata["format"], "', expected '", kFormat, "')");
-  auto net = std::make_shared<nn::Sequential>();
   std::unique_ptr<Model> model;
   try {
-    nlohmann::json arch = nlohmann::json::parse(f.metadata.at("architecture"));
-    if (arch.contains("input_shape")) net->set_input_shape(arch["input_shape"].get<Shape>());
-    for (const auto& l : arch.at("layers")) net->add(nn::layer_from_config(l.at("type"), l.at("config").dump()));
-    model = std::make_unique<Model>(net);
+    model = std::make_unique<Model>(sequential_from_json(f.metadata.at("architecture")));
     nlohmann::json compile = nlohmann::json::parse(f.metadata.at("compile"));
     CompileOptions co{.loss = compile.at("loss"), .metrics = compile.at("metrics").get<std::vector<std::string>>()};
     if (compile.contains("optimizer"))

@@ -94,6 +94,11 @@ class Sequential : public Model {
   Sequential(std::initializer_list<nn::Layer> layers, std::uint64_t seed = 0);
 };
 
+// A Sequential network from an architecture description:
+// {"input_shape": [28, 28, 1], "layers": [{"type": "Dense", "config": {"units": 10}}, ...]}
+// (the form save() stores; options left out take their defaults).
+std::shared_ptr<nn::Sequential> sequential_from_json(const std::string& json);
+
 // Rebuilds a model from a file written by save(): architecture, weights,
 // compile settings, optimizer and training state. Bad files raise cortex::Error.
 std::unique_ptr<Model> load_model(const std::string& path);

@@ -1,0 +1,167 @@
+// The `cortex` command: train, evaluate, predict and summarise models.
+//
+//   cortex train                      # the lecture CNN on Fashion-MNIST, 12 epochs -> model.cortex
+//   cortex evaluate model.cortex      # Test loss / Test accuracy
+//   cortex predict model.cortex shirt.png
+//   cortex summary --model lecture-cnn
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "cortex/io/image.h"
+#include "cortex/train/train.h"
+
+using namespace cortex;
+
+namespace {
+
+const char* kLectureCnn = R"({"input_shape": [28, 28, 1], "layers": [
+  {"type": "Conv2D", "config": {"filters": 32, "kernel_size": [3, 3], "activation": "relu"}},
+  {"type": "Conv2D", "config": {"filters": 64, "kernel_size": [3, 3], "activation": "relu"}},
+  {"type": "MaxPooling2D", "config": {"pool_size": [2, 2]}},
+  {"type": "Dropout", "config": {"rate": 0.25}},
+  {"type": "Flatten"},
+  {"type": "Dense", "config": {"units": 128, "activation": "relu"}},
+  {"type": "Dropout", "config": {"rate": 0.5}},
+  {"type": "Dense", "config": {"units": 10, "activation": "softmax"}}]})";
+
+const char* kMlp = R"({"input_shape": [28, 28, 1], "layers": [
+  {"type": "Flatten"},
+  {"type": "Dense", "config": {"units": 512, "activation": "relu"}},
+  {"type": "Dropout", "config": {"rate": 0.2}},
+  {"type": "Dense", "config": {"units": 10, "activation": "softmax"}}]})";
+
+std::string architecture(const std::string& model) {
+  if (model == "lecture-cnn") return kLectureCnn;
+  if (model == "mlp") return kMlp;
+  std::ifstream in(model);
+  if (!in) fail<ValueError>("--model expects lecture-cnn, mlp or a readable .json file, got '", model, "'");
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+data::FashionMnist load_data(const std::string& dataset) {
+  return dataset == "fashion-mnist" ? data::fashion_mnist() : data::fashion_mnist(dataset);
+}
+
+struct TrainArgs {
+  std::string model = "lecture-cnn", dataset = "fashion-mnist", optimizer = "adadelta", output = "model.cortex",
+              history;
+  int epochs = 12, verbose = 1, threads = 0, early_stopping = 0;
+  std::int64_t batch_size = 128, max_steps = 0;
+  double lr = 0, validation_split = 0;
+  std::uint64_t seed = 0;
+};
+
+int train_command(const TrainArgs& a) {
+  if (a.threads > 0) set_num_threads(a.threads);
+  data::FashionMnist d = load_data(a.dataset);
+  train::Model model(train::sequential_from_json(architecture(a.model)), a.seed);
+  auto opt = a.lr > 0 ? optim::make_optimizer(a.optimizer, a.lr) : optim::make_optimizer(a.optimizer);
+  model.compile({.loss = "categorical_crossentropy", .optimizer = std::move(opt), .metrics = {"accuracy"}});
+  Tensor y_train = data::to_categorical(d.train.y, 10), y_test = data::to_categorical(d.test.y, 10);
+  std::vector<std::shared_ptr<train::Callback>> callbacks;
+  if (a.early_stopping > 0)
+    callbacks.push_back(std::make_shared<train::EarlyStopping>(
+        train::EarlyStoppingOptions{.patience = a.early_stopping, .restore_best_weights = true}));
+  if (!a.history.empty()) callbacks.push_back(std::make_shared<train::CSVLogger>(a.history));
+  train::FitOptions fit{.batch_size = a.batch_size, .epochs = a.epochs, .verbose = a.verbose,
+                        .validation_split = a.validation_split, .callbacks = callbacks, .seed = a.seed,
+                        .max_steps = a.max_steps};
+  if (a.validation_split == 0) fit.validation_data = std::make_pair(d.test.x, y_test);
+  model.fit(d.train.x, y_train, fit);
+  model.save(a.output);
+  std::printf("Saved %s\n", a.output.c_str());
+  return 0;
+}
+
+int evaluate_command(const std::string& path, const std::string& dataset, std::int64_t batch_size) {
+  auto model = train::load_model(path);
+  data::FashionMnist d = load_data(dataset);
+  train::Logs score = model->evaluate(d.test.x, data::to_categorical(d.test.y, 10), {.batch_size = batch_size});
+  std::printf("Test loss: %.4f\n", score["loss"]);
+  if (score.count("accuracy")) std::printf("Test accuracy: %.4f\n", score["accuracy"]);
+  return 0;
+}
+
+int predict_command(const std::string& path, const std::vector<std::string>& images) {
+  auto model = train::load_model(path);
+  const auto& in = model->network().input_shape();
+  if (!in || in->size() != 3) fail<ValueError>(path, ": predict needs a model with an image input (H, W, C)");
+  const auto& names = data::fashion_mnist_class_names();
+  for (const auto& file : images) {
+    Tensor x = io::to_model_input(io::read_png(file), (*in)[0], (*in)[1], (*in)[2]);
+    Tensor p = model->predict(x);
+    std::int64_t k = argmax(p, 1).item<std::int64_t>();
+    std::string label = p.shape()[1] == 10 ? names[k] : "class " + std::to_string(k);
+    std::printf("%s: %s (%.1f%%)\n", file.c_str(), label.c_str(), 100.0 * p.at({0, k}));
+  }
+  return 0;
+}
+
+int summary_command(const std::string& path, const std::string& model) {
+  if (!path.empty()) {
+    std::printf("%s", train::load_model(path)->summary().c_str());
+  } else {
+    train::Model m(train::sequential_from_json(architecture(model)));
+    std::printf("%s", m.summary().c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Cortex: train, evaluate and inspect neural networks"};
+  app.require_subcommand(0, 1);
+
+  TrainArgs t;
+  auto* train_cmd = app.add_subcommand("train", "train a model (default: the lecture CNN on Fashion-MNIST)");
+  train_cmd->add_option("--model", t.model, "lecture-cnn, mlp or an architecture FILE.json")->capture_default_str();
+  train_cmd->add_option("--dataset", t.dataset, "fashion-mnist or a directory of MNIST-format files")->capture_default_str();
+  train_cmd->add_option("--epochs", t.epochs)->check(CLI::PositiveNumber)->capture_default_str();
+  train_cmd->add_option("--batch-size", t.batch_size)->check(CLI::PositiveNumber)->capture_default_str();
+  train_cmd->add_option("--optimizer", t.optimizer, "sgd, adadelta, adagrad, rmsprop, adam, adamw")->capture_default_str();
+  train_cmd->add_option("--lr", t.lr, "learning rate (default: the optimizer's)")->check(CLI::PositiveNumber);
+  train_cmd->add_option("--validation-split", t.validation_split, "hold out this fraction (default: validate on the test set)")
+      ->check(CLI::Range(0.0, 0.99));
+  train_cmd->add_option("--early-stopping", t.early_stopping, "patience on val_loss (0: off)")->check(CLI::NonNegativeNumber);
+  train_cmd->add_option("--seed", t.seed)->capture_default_str();
+  train_cmd->add_option("--threads", t.threads, "threads (default: all cores)")->check(CLI::PositiveNumber);
+  train_cmd->add_option("--max-steps", t.max_steps, "cap the batches of each epoch")->check(CLI::NonNegativeNumber);
+  train_cmd->add_option("--output", t.output)->capture_default_str();
+  train_cmd->add_option("--history", t.history, "write per-epoch figures to FILE.csv");
+  train_cmd->add_option("--verbose", t.verbose, "0 silent, 1 progress bar, 2 one line per epoch")
+      ->check(CLI::Range(0, 2))->capture_default_str();
+
+  std::string path, dataset = "fashion-mnist", model_name;
+  std::int64_t batch_size = 128;
+  std::vector<std::string> images;
+  auto* eval_cmd = app.add_subcommand("evaluate", "print the test loss and accuracy of a saved model");
+  eval_cmd->add_option("MODEL", path, "a .cortex file")->required();
+  eval_cmd->add_option("--dataset", dataset)->capture_default_str();
+  eval_cmd->add_option("--batch-size", batch_size)->check(CLI::PositiveNumber)->capture_default_str();
+  auto* predict_cmd = app.add_subcommand("predict", "classify PNG images with a saved model");
+  predict_cmd->add_option("MODEL", path, "a .cortex file")->required();
+  predict_cmd->add_option("IMAGES", images, "PNG files")->required();
+  auto* summary_cmd = app.add_subcommand("summary", "print a model's layers and parameter counts");
+  summary_cmd->add_option("MODEL", path, "a .cortex file");
+  summary_cmd->add_option("--model", model_name, "lecture-cnn, mlp or FILE.json");
+
+  CLI11_PARSE(app, argc, argv);
+  try {
+    if (*eval_cmd) return evaluate_command(path, dataset, batch_size);
+    if (*predict_cmd) return predict_command(path, images);
+    if (*summary_cmd) {
+      if (path.empty() && model_name.empty()) model_name = "lecture-cnn";
+      return summary_command(path, model_name);
+    }
+    return train_command(t);  // `cortex` and `cortex train` both train
+  } catch (const cortex::Error& e) {
+    std::fprintf(stderr, "cortex: %s\n", e.what());
+    return 1;
+  }
+}

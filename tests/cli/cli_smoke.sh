@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# End-to-end smoke test of the `cortex` command: a few training steps on
+# Fashion-MNIST, evaluate, predict on a PNG, summary, and the clear errors for
+# bad input (each must exit non-zero with a message, never crash).
+set -uo pipefail
+cortex=${1:?usage: cli_smoke.sh PATH_TO_CORTEX}
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# expect_error WORDS CMD...: CMD exits 1 (a handled error, not a signal) and stderr names WORDS.
+expect_error() {
+  local words=$1; shift
+  "$@" >"$dir/out" 2>"$dir/err"
+  local rc=$?
+  [[ $rc -eq 1 ]] || fail "expected exit 1 from '$*', got $rc: $(cat "$dir/err")"
+  grep -q -- "$words" "$dir/err" || fail "'$*' did not say '$words': $(cat "$dir/err")"
+}
+
+if [[ -d /usr/share/datasets/fashion-mnist ]]; then
+  "$cortex" train --epochs 1 --max-steps 2 --batch-size 32 --verbose 2 --output "$dir/m.cortex" --history "$dir/h.csv" \
+    >"$dir/train.log" 2>&1 || fail "train: $(cat "$dir/train.log")"
+  grep -q "2/2 \[==============================\]" "$dir/train.log" || fail "no progress line: $(cat "$dir/train.log")"
+  grep -q "^epoch,accuracy,loss,val_accuracy,val_loss" "$dir/h.csv" || fail "history header: $(head -1 "$dir/h.csv")"
+  "$cortex" evaluate "$dir/m.cortex" --batch-size 500 >"$dir/eval.log" || fail "evaluate"
+  grep -q "^Test loss: " "$dir/eval.log" && grep -q "^Test accuracy: " "$dir/eval.log" || fail "evaluate output"
+  # A 56x56 grey PNG written with the standard library only.
+  /usr/bin/python3 - "$dir/img.png" <<'PY'
+import struct, sys, zlib
+w = h = 56
+raw = b"".join(b"\x00" + bytes((x * 4) % 256 for x in range(w)) for _ in range(h))
+def chunk(t, d): return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0)) \
+      + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+open(sys.argv[1], "wb").write(png)
+PY
+  "$cortex" predict "$dir/m.cortex" "$dir/img.png" >"$dir/pred.log" || fail "predict"
+  grep -q "img.png: .* (" "$dir/pred.log" || fail "predict output: $(cat "$dir/pred.log")"
+  "$cortex" summary "$dir/m.cortex" | grep -q "Total params: 1,199,882" || fail "summary of the saved model"
+  expect_error "not a PNG file" "$cortex" predict "$dir/m.cortex" "$dir/h.csv"
+  head -c 1000 "$dir/m.cortex" >"$dir/cut.cortex"
+  expect_error "corrupt tensor file" "$cortex" evaluate "$dir/cut.cortex"
+fi
+"$cortex" summary --model lecture-cnn | grep -q "Total params: 1,199,882" || fail "summary --model lecture-cnn"
+expect_error "apt-get install dataset-fashion-mnist" "$cortex" train --dataset "$dir/none" --max-steps 1
+echo '{"layers": [{"type": "Conv2D", "config": {"filters": 4}}], "input_shape": [784]}' >"$dir/flat.json"
+expect_error "Conv2D 'conv2d' expects a rank-4" "$cortex" summary --model "$dir/flat.json"
+printf 'garbage' >"$dir/bad.cortex"
+expect_error "corrupt tensor file" "$cortex" evaluate "$dir/bad.cortex"
+echo "cli smoke: all checks passed"
