@@ -10,12 +10,6 @@
 namespace cortex::nn {
 namespace {
 
-Tensor add_penalty(Tensor total, const Regularizer& r, const Tensor& w) {
-  if (!r.active() || !w.defined()) return total;
-  Tensor p = penalty(r, w);
-  return total.defined() ? total + p : p;
-}
-
 nlohmann::json reg_json(const Regularizer& r) { return {{"l1", r.l1}, {"l2", r.l2}}; }
 
 }  // namespace
@@ -27,7 +21,23 @@ Tensor Activated::call_linear(const Tensor& x) {
   return forward_linear(x);
 }
 
-Dense::Dense(DenseOptions o) : Activated("Dense"), o_(std::move(o)) {
+Tensor KernelLayer::regularization_loss() const {
+  Tensor total;
+  for (auto [r, w] : {std::pair{&kernel_reg_, &kernel_}, std::pair{&bias_reg_, &bias_}}) {
+    if (!r->active() || !w->defined()) continue;
+    Tensor p = penalty(*r, *w);
+    total = total.defined() ? total + p : p;
+  }
+  return total;
+}
+
+void KernelLayer::create_weights(const Shape& kernel_shape, std::int64_t bias_size, const std::string& kernel_init,
+                                 const std::string& bias_init, bool use_bias) {
+  kernel_ = register_parameter("kernel", initialize(kernel_init, kernel_shape, generator()));
+  if (use_bias) bias_ = register_parameter("bias", initialize(bias_init, {bias_size}, generator()));
+}
+
+Dense::Dense(DenseOptions o) : KernelLayer("Dense", o.kernel_regularizer, o.bias_regularizer), o_(std::move(o)) {
   if (o_.units < 1) fail<ValueError>("Dense expects units >= 1, got ", o_.units);
   check_activation(o_.activation, "Dense");
   check_initializer(o_.kernel_initializer, "Dense");
@@ -44,15 +54,10 @@ void Dense::check_input(const Tensor& x) const {
 }
 
 void Dense::build_impl(const Shape& s) {
-  kernel_ = register_parameter("kernel", initialize(o_.kernel_initializer, {s.back(), o_.units}, generator()));
-  if (o_.use_bias) bias_ = register_parameter("bias", initialize(o_.bias_initializer, {o_.units}, generator()));
+  create_weights({s.back(), o_.units}, o_.units, o_.kernel_initializer, o_.bias_initializer, o_.use_bias);
 }
 
 Tensor Dense::forward_linear(const Tensor& x) { return linear(x, kernel_, bias_); }
-
-Tensor Dense::regularization_loss() const {
-  return add_penalty(add_penalty(Tensor(), o_.kernel_regularizer, kernel_), o_.bias_regularizer, bias_);
-}
 
 std::string Dense::config_json() const {
   return nlohmann::json{{"units", o_.units},
@@ -65,7 +70,8 @@ std::string Dense::config_json() const {
       .dump();
 }
 
-Conv2D::Conv2D(Conv2DOptions o) : Activated("Conv2D"), o_(std::move(o)) {
+Conv2D::Conv2D(Conv2DOptions o)
+    : KernelLayer("Conv2D", o.kernel_regularizer, o.bias_regularizer), o_(std::move(o)) {
   if (o_.filters < 1) fail<ValueError>("Conv2D expects filters >= 1, got ", o_.filters);
   if (o_.padding != "valid" && o_.padding != "same")
     fail<ValueError>("Conv2D expects padding \"valid\" or \"same\", got \"", o_.padding, "\"");
@@ -87,18 +93,13 @@ void Conv2D::build_impl(const Shape& s) {
   if (s[3] % o_.groups != 0 || o_.filters % o_.groups != 0)
     fail<ShapeError>("Conv2D '", name(), "' expects groups (", o_.groups, ") to divide the input channels (", s[3],
                      ") and the filters (", o_.filters, ")");
-  Shape ks{o_.kernel_size[0], o_.kernel_size[1], s[3] / o_.groups, o_.filters};
-  kernel_ = register_parameter("kernel", initialize(o_.kernel_initializer, ks, generator()));
-  if (o_.use_bias) bias_ = register_parameter("bias", initialize(o_.bias_initializer, {o_.filters}, generator()));
+  create_weights({o_.kernel_size[0], o_.kernel_size[1], s[3] / o_.groups, o_.filters}, o_.filters,
+                 o_.kernel_initializer, o_.bias_initializer, o_.use_bias);
 }
 
 Tensor Conv2D::forward_linear(const Tensor& x) {
   return conv2d(x, kernel_, bias_,
                 {.strides = o_.strides, .padding = o_.padding, .dilation = o_.dilation_rate, .groups = o_.groups});
-}
-
-Tensor Conv2D::regularization_loss() const {
-  return add_penalty(add_penalty(Tensor(), o_.kernel_regularizer, kernel_), o_.bias_regularizer, bias_);
 }
 
 std::string Conv2D::config_json() const {

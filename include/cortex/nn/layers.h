@@ -24,6 +24,23 @@ class Activated : public Module {
   virtual Tensor forward_linear(const Tensor& x) = 0;
 };
 
+// A layer with a kernel and an optional bias, each with its regulariser.
+class KernelLayer : public Activated {
+ public:
+  Tensor regularization_loss() const override;
+
+ protected:
+  KernelLayer(std::string type, Regularizer kernel_regularizer, Regularizer bias_regularizer)
+      : Activated(std::move(type)), kernel_reg_(kernel_regularizer), bias_reg_(bias_regularizer) {}
+  // Registers "kernel" of `kernel_shape` and, if use_bias, "bias" of `bias_size`.
+  void create_weights(const Shape& kernel_shape, std::int64_t bias_size, const std::string& kernel_init,
+                      const std::string& bias_init, bool use_bias);
+  Tensor kernel_, bias_;
+
+ private:
+  Regularizer kernel_reg_, bias_reg_;
+};
+
 struct DenseOptions {
   std::int64_t units = 0;
   std::string activation = "linear";
@@ -35,12 +52,11 @@ struct DenseOptions {
 };
 
 // y = activation(x @ kernel + bias). x: (..., in), kernel: (in, units).
-class Dense : public Activated {
+class Dense : public KernelLayer {
  public:
   explicit Dense(DenseOptions o);
   const std::string& activation() const override { return o_.activation; }
   const DenseOptions& options() const { return o_; }
-  Tensor regularization_loss() const override;
   std::string config_json() const override;
 
  protected:
@@ -50,7 +66,6 @@ class Dense : public Activated {
 
  private:
   DenseOptions o_;
-  Tensor kernel_, bias_;
 };
 
 struct Conv2DOptions {
@@ -69,12 +84,11 @@ struct Conv2DOptions {
 };
 
 // x: (N, H, W, C) -> (N, OH, OW, filters); kernel (KH, KW, C / groups, filters).
-class Conv2D : public Activated {
+class Conv2D : public KernelLayer {
  public:
   explicit Conv2D(Conv2DOptions o);
   const std::string& activation() const override { return o_.activation; }
   const Conv2DOptions& options() const { return o_; }
-  Tensor regularization_loss() const override;
   std::string config_json() const override;
 
  protected:
@@ -84,7 +98,6 @@ class Conv2D : public Activated {
 
  private:
   Conv2DOptions o_;
-  Tensor kernel_, bias_;
 };
 
 struct Pool2DOptions {
