@@ -12,6 +12,18 @@ namespace {
 
 nlohmann::json reg_json(const Regularizer& r) { return {{"l1", r.l1}, {"l2", r.l2}}; }
 
+// Adds the options Dense and Conv2D share (Keras's names) to a layer's config.
+template <typename Options>
+std::string with_weight_options(nlohmann::json j, const Options& o) {
+  j["activation"] = o.activation;
+  j["use_bias"] = o.use_bias;
+  j["kernel_initializer"] = o.kernel_initializer;
+  j["bias_initializer"] = o.bias_initializer;
+  j["kernel_regularizer"] = reg_json(o.kernel_regularizer);
+  j["bias_regularizer"] = reg_json(o.bias_regularizer);
+  return j.dump();
+}
+
 }  // namespace
 
 Tensor Activated::call_linear(const Tensor& x) {
@@ -60,14 +72,7 @@ void Dense::build_impl(const Shape& s) {
 Tensor Dense::forward_linear(const Tensor& x) { return linear(x, kernel_, bias_); }
 
 std::string Dense::config_json() const {
-  return nlohmann::json{{"units", o_.units},
-                        {"activation", o_.activation},
-                        {"use_bias", o_.use_bias},
-                        {"kernel_initializer", o_.kernel_initializer},
-                        {"bias_initializer", o_.bias_initializer},
-                        {"kernel_regularizer", reg_json(o_.kernel_regularizer)},
-                        {"bias_regularizer", reg_json(o_.bias_regularizer)}}
-      .dump();
+  return with_weight_options({{"units", o_.units}}, o_);
 }
 
 Conv2D::Conv2D(Conv2DOptions o)
@@ -103,19 +108,13 @@ Tensor Conv2D::forward_linear(const Tensor& x) {
 }
 
 std::string Conv2D::config_json() const {
-  return nlohmann::json{{"filters", o_.filters},
-                        {"kernel_size", o_.kernel_size},
-                        {"strides", o_.strides},
-                        {"padding", o_.padding},
-                        {"dilation_rate", o_.dilation_rate},
-                        {"groups", o_.groups},
-                        {"activation", o_.activation},
-                        {"use_bias", o_.use_bias},
-                        {"kernel_initializer", o_.kernel_initializer},
-                        {"bias_initializer", o_.bias_initializer},
-                        {"kernel_regularizer", reg_json(o_.kernel_regularizer)},
-                        {"bias_regularizer", reg_json(o_.bias_regularizer)}}
-      .dump();
+  return with_weight_options({{"filters", o_.filters},
+                              {"kernel_size", o_.kernel_size},
+                              {"strides", o_.strides},
+                              {"padding", o_.padding},
+                              {"dilation_rate", o_.dilation_rate},
+                              {"groups", o_.groups}},
+                             o_);
 }
 
 }  // namespace cortex::nn

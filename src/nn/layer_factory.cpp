@@ -19,32 +19,34 @@ T get(const nlohmann::json& c, const char* key, const T& fallback) {
   return c.contains(key) ? c.at(key).get<T>() : fallback;
 }
 
+// Reads the options Dense and Conv2D share; absent ones keep their defaults.
+template <typename Options>
+Options read_weight_options(const nlohmann::json& c, Options o) {
+  o.activation = get(c, "activation", o.activation);
+  o.use_bias = get(c, "use_bias", o.use_bias);
+  o.kernel_initializer = get(c, "kernel_initializer", o.kernel_initializer);
+  o.bias_initializer = get(c, "bias_initializer", o.bias_initializer);
+  o.kernel_regularizer = reg(c, "kernel_regularizer");
+  o.bias_regularizer = reg(c, "bias_regularizer");
+  return o;
+}
+
 std::shared_ptr<Module> build(const std::string& type, const nlohmann::json& c) {
   if (!c.is_object()) fail<ValueError>("layer ", type, ": config must be a JSON object, got ", c.dump());
   if (type == "Dense") {
-    DenseOptions d;
-    return std::make_shared<Dense>(DenseOptions{.units = c.at("units"),
-                                                .activation = get(c, "activation", d.activation),
-                                                .use_bias = get(c, "use_bias", d.use_bias),
-                                                .kernel_initializer = get(c, "kernel_initializer", d.kernel_initializer),
-                                                .bias_initializer = get(c, "bias_initializer", d.bias_initializer),
-                                                .kernel_regularizer = reg(c, "kernel_regularizer"),
-                                                .bias_regularizer = reg(c, "bias_regularizer")});
+    DenseOptions o;
+    o.units = c.at("units");
+    return std::make_shared<Dense>(read_weight_options(c, o));
   }
   if (type == "Conv2D") {
-    Conv2DOptions d;
-    return std::make_shared<Conv2D>(Conv2DOptions{.filters = c.at("filters"),
-                                                  .kernel_size = get(c, "kernel_size", d.kernel_size),
-                                                  .strides = get(c, "strides", d.strides),
-                                                  .padding = get(c, "padding", d.padding),
-                                                  .dilation_rate = get(c, "dilation_rate", d.dilation_rate),
-                                                  .groups = get(c, "groups", d.groups),
-                                                  .activation = get(c, "activation", d.activation),
-                                                  .use_bias = get(c, "use_bias", d.use_bias),
-                                                  .kernel_initializer = get(c, "kernel_initializer", d.kernel_initializer),
-                                                  .bias_initializer = get(c, "bias_initializer", d.bias_initializer),
-                                                  .kernel_regularizer = reg(c, "kernel_regularizer"),
-                                                  .bias_regularizer = reg(c, "bias_regularizer")});
+    Conv2DOptions o;
+    o.filters = c.at("filters");
+    o.kernel_size = get(c, "kernel_size", o.kernel_size);
+    o.strides = get(c, "strides", o.strides);
+    o.padding = get(c, "padding", o.padding);
+    o.dilation_rate = get(c, "dilation_rate", o.dilation_rate);
+    o.groups = get(c, "groups", o.groups);
+    return std::make_shared<Conv2D>(read_weight_options(c, o));
   }
   if (type == "MaxPooling2D" || type == "AveragePooling2D") {
     Pool2DOptions d;

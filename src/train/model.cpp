@@ -67,7 +67,6 @@ Logs Model::run_epoch(data::DataLoader& loader, std::int64_t steps, const std::v
     Tensor loss = losses::compute(loss_, b.y, out, from_logits);
     Tensor reg = net_->regularization_loss();
     Tensor total = reg.defined() ? loss + reg : loss;
-    if (done == 0 && !optimizer_->params().size()) optimizer_->set_params(net_->parameters());
     optimizer_->zero_grad();
     total.backward();
     optimizer_->step();
