@@ -12,14 +12,14 @@ namespace {
 
 class CpuAllocator final : public Allocator {
  public:
-  void* allocate(std::size_t nbytes) override {
+  void* allocate(std::size_t nbytes, Device) override {
     std::size_t rounded = (nbytes + 63) / 64 * 64;
     void* p = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
     if (p == nullptr)
       fail<Error>("out of host memory: could not allocate ", nbytes, " bytes");
     return p;
   }
-  void deallocate(void* ptr) override { std::free(ptr); }
+  void deallocate(void* ptr, Device) override { std::free(ptr); }
 };
 
 std::array<Allocator*, kNumDeviceTypes>& allocators() {
@@ -44,9 +44,9 @@ Allocator& allocator_for(Device device) {
 
 Storage::Storage(std::size_t nbytes, Device device)
     : nbytes_(nbytes), device_(device), allocator_(&allocator_for(device)) {
-  data_ = allocator_->allocate(nbytes);
+  data_ = allocator_->allocate(nbytes, device);
 }
 
-Storage::~Storage() { allocator_->deallocate(data_); }
+Storage::~Storage() { allocator_->deallocate(data_, device_); }
 
 }  // namespace cortex

@@ -213,8 +213,8 @@ TEST_F(TensorFileTest, SaveIntoAMissingDirectoryFailsCleanly) {
 // Memory from malloc posing as a GPU's, to make a tensor on a device save cannot read.
 class FakeDeviceAllocator final : public Allocator {
  public:
-  void* allocate(std::size_t nbytes) override { return std::malloc(nbytes == 0 ? 1 : nbytes); }
-  void deallocate(void* ptr) override { std::free(ptr); }
+  void* allocate(std::size_t nbytes, Device) override { return std::malloc(nbytes == 0 ? 1 : nbytes); }
+  void deallocate(void* ptr, Device) override { std::free(ptr); }
 };
 
 TEST_F(TensorFileTest, FailedSaveLeavesTheOldFileIntact) {

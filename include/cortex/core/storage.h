@@ -14,8 +14,9 @@ namespace cortex {
 class Allocator {
  public:
   virtual ~Allocator() = default;
-  virtual void* allocate(std::size_t nbytes) = 0;
-  virtual void deallocate(void* ptr) = 0;
+  // `device` is the storage's device (a CUDA allocator needs its index).
+  virtual void* allocate(std::size_t nbytes, Device device) = 0;
+  virtual void deallocate(void* ptr, Device device) = 0;
 };
 
 void set_allocator(DeviceType type, Allocator* allocator);
