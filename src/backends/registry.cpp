@@ -84,6 +84,11 @@ BackendScope::BackendScope(Backend b) : previous_(cpu_backend) {
 
 BackendScope::~BackendScope() { cpu_backend = previous_; }
 
+CudaMath& cuda_math() {
+  static CudaMath math;
+  return math;
+}
+
 bool cuda_available() {
 #ifdef CORTEX_WITH_CUDA
   static const bool available = cuda_runtime_available();

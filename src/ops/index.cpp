@@ -27,6 +27,7 @@ Tensor as_i64(const Tensor& index, const char* op) {
 
 // Gathers x3 (O, N, I) at idx3 (O, M, I) into `out_shape`, recording scatter_add as the gradient.
 Tensor gather3(const Tensor& x, const Tensor& x3, const Tensor& idx3, const Shape& out_shape, const char* op) {
+  detail::check_same_device(x, idx3, op);
   Tensor out = detail::alloc(out_shape, x.dtype(), x.device());
   Tensor out3 = out.as_strided(idx3.shape(), contiguous_strides(idx3.shape()), 0);
   detail::kernel(&Kernels::gather, x.device(), op)(x3, idx3, out3);

@@ -123,7 +123,10 @@ Tensor dropout(const Tensor& x, double rate, bool training, Generator& gen) {
   if (!(rate >= 0.0 && rate < 1.0)) fail<ValueError>("dropout expects a rate in [0, 1), got ", rate);
   detail::check_floating(x, "dropout");
   if (!training || rate == 0.0) return x;
-  Tensor mask = bernoulli(x.shape(), 1.0 - rate, gen, x.dtype()).to(x.device());
+  // Drawn where x lives, from the generator's Philox stream: the same mask on every device.
+  Tensor mask = Tensor::empty(x.shape(), x.dtype(), x.device());
+  const std::uint64_t first = gen.reserve(static_cast<std::uint64_t>((x.numel() + 3) / 4));
+  detail::kernel(&Kernels::bernoulli, x.device(), "dropout")(mask, 1.0 - rate, gen.seed(), first);
   return x * (mask / (1.0 - rate));
 }
 

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "config_io.h"
+#include "fused.h"
 #include "cortex/ops/elementwise.h"
 
 namespace cortex::optim {
@@ -17,9 +18,12 @@ Adadelta::Adadelta(const AdadeltaOptions& options)
 }
 
 void Adadelta::update_step(Tensor& param, const Tensor& grad, std::vector<Tensor>& slots, double lr) {
+  const double rho = o_.rho, eps = o_.epsilon;
+  if (detail::fused_update({.kind = backend::OptimizerKind::adadelta, .lr = lr, .rho = rho, .epsilon = eps}, param,
+                           grad, slots))
+    return;
   Tensor& acc_grad = slots[0];
   Tensor& acc_delta = slots[1];
-  const double rho = o_.rho, eps = o_.epsilon;
   acc_grad = acc_grad * rho + square(grad) * (1 - rho);
   Tensor delta = -(sqrt(acc_delta + eps) * grad / sqrt(acc_grad + eps));
   acc_delta = acc_delta * rho + square(delta) * (1 - rho);

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "config_io.h"
+#include "fused.h"
 #include "cortex/ops/elementwise.h"
 
 namespace cortex::optim {
@@ -38,6 +39,10 @@ Adam::Adam(std::string name, const AdamOptions& options)
 void Adam::update_step(Tensor& param, const Tensor& grad, std::vector<Tensor>& slots, double lr) {
   const double t = static_cast<double>(iterations() + 1);
   const double alpha = lr * std::sqrt(1 - std::pow(o_.beta_2, t)) / (1 - std::pow(o_.beta_1, t));
+  if (detail::fused_update({.kind = backend::OptimizerKind::adam, .lr = alpha, .beta_1 = o_.beta_1,
+                            .beta_2 = o_.beta_2, .amsgrad = o_.amsgrad, .epsilon = o_.epsilon},
+                           param, grad, slots))
+    return;
   Tensor& m = slots[0];
   Tensor& v = slots[1];
   m = m + (grad - m) * (1 - o_.beta_1);

@@ -154,7 +154,7 @@ NamedTensors Optimizer::state() const {
   out.emplace_back("learning_rate", scalar(learning_rate(), DType::f64));
   for (std::size_t k = 0; k < slot_names_.size(); ++k)
     for (std::size_t i = 0; i < slots_.size(); ++i)
-      out.emplace_back(slot_names_[k] + "." + std::to_string(i), slots_[i][k]);
+      out.emplace_back(slot_names_[k] + "." + std::to_string(i), slots_[i][k].clone());  // a snapshot: fused updates write slots in place
   return out;
 }
 

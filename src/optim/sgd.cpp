@@ -2,6 +2,7 @@
 #include "cortex/optim/sgd.h"
 
 #include "config_io.h"
+#include "fused.h"
 #include "cortex/ops/elementwise.h"
 
 namespace cortex::optim {
@@ -12,6 +13,10 @@ SGD::SGD(const SGDOptions& options) : Optimizer("SGD", common_options(options)),
 }
 
 void SGD::update_step(Tensor& param, const Tensor& grad, std::vector<Tensor>& slots, double lr) {
+  if (detail::fused_update({.kind = backend::OptimizerKind::sgd, .lr = lr, .momentum = o_.momentum,
+                            .nesterov = o_.nesterov},
+                           param, grad, slots))
+    return;
   if (o_.momentum == 0) {
     param.copy_(param - grad * lr);
     return;

@@ -66,6 +66,20 @@ struct Pool2dParams {
   std::int64_t pad_top = 0, pad_bottom = 0, pad_left = 0, pad_right = 0;
 };
 
+// One fused optimiser update (Keras's formulas; src/optim/ holds the same
+// update composed of tensor ops, which backends without the kernel run).
+enum class OptimizerKind : std::uint8_t { sgd, adadelta, adam };
+struct OptimizerStep {
+  OptimizerKind kind = OptimizerKind::sgd;
+  double lr = 0.0;  // Adam: the step size with both bias corrections folded in
+  double momentum = 0.0;  // sgd: 0 means no slot
+  bool nesterov = false;  // sgd
+  double rho = 0.0;       // adadelta
+  double beta_1 = 0.0, beta_2 = 0.0;  // adam
+  bool amsgrad = false;               // adam
+  double epsilon = 0.0;               // adadelta, adam
+};
+
 struct Kernels {
   // out[...] = value, any dtype.
   void (*fill)(Tensor& out, double value) = nullptr;
@@ -83,6 +97,9 @@ struct Kernels {
   void (*binary)(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& out) = nullptr;
   // out = cond ? a : b; cond bool, all expanded to out's shape.
   void (*where)(const Tensor& cond, const Tensor& a, const Tensor& b, Tensor& out) = nullptr;
+  // out[i] = 1 if uniform01(word i % 4 of Philox block first_block + i / 4 under seed) < p, else 0:
+  // the draw of cortex::bernoulli, made where `out` lives. out contiguous, f32 or f64.
+  void (*bernoulli)(Tensor& out, double p, std::uint64_t seed, std::uint64_t first_block) = nullptr;
 
   // x: (M, K) contiguous -> out: (M). sum/mean/max/min keep x's dtype; argmax/argmin write i64
   // (the first index of the extreme value). NaN wins max/min, like numpy.
@@ -120,7 +137,23 @@ struct Kernels {
   // out[o, index[o, m, i], i] += src[o, m, i]; out (O, N, I) contiguous, already holding
   // its starting values.
   void (*scatter_add)(const Tensor& src, const Tensor& index, Tensor& out) = nullptr;
+
+  // Updates param and its slots in place in one pass: sgd (slots: momentum when
+  // momentum != 0), adadelta (accumulated grad, accumulated delta), adam (m, v,
+  // and v_hat with amsgrad). param, grad and slots contiguous, one shape, f32 or f64.
+  // Optional: the optimisers fall back to their composed update without it.
+  void (*optimizer_step)(const OptimizerStep& step, Tensor& param, const Tensor& grad, Tensor* slots) = nullptr;
 };
+
+// Math modes of the CUDA backend; the defaults are PyTorch's: convolutions
+// may use TF32 tensor cores (10-bit mantissa products, FP32 sums), matrix
+// products stay in full FP32. Tests that compare with the reference to 1e-4
+// turn conv_tf32 off.
+struct CudaMath {
+  bool conv_tf32 = true;
+  bool matmul_tf32 = false;
+};
+CudaMath& cuda_math();
 
 // The backend that runs ops on tensors of `device`: Cuda for CUDA memory; for
 // CPU memory the cpu backend, or ref inside a BackendScope (tests).

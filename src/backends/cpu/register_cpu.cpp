@@ -1,5 +1,6 @@
 // Fills the cpu row of the dispatch table: oneDNN for matmul, convolution and
-// pooling, OpenMP loops for the rest; gather and scatter_add are the reference's.
+// pooling, OpenMP loops for the rest; gather, scatter_add and bernoulli are the
+// reference's. No fused optimiser step yet: the optimisers compose theirs.
 #include "backends/cpu/cpu_kernels.h"
 
 namespace cortex::backend {
@@ -13,6 +14,11 @@ void gather(const Tensor& x, const Tensor& index, Tensor& out) {
 // src, index: (O, M, I) -> out: (O, N, I), accumulated into.
 void scatter_add(const Tensor& src, const Tensor& index, Tensor& out) {
   cpu::ref_kernel(&Kernels::scatter_add, "scatter_add")(src, index, out);
+}
+
+// out: contiguous f32/f64 (dropout masks); the reference's Philox draw, threaded.
+void bernoulli(Tensor& out, double p, std::uint64_t seed, std::uint64_t first_block) {
+  cpu::ref_kernel(&Kernels::bernoulli, "bernoulli")(out, p, seed, first_block);
 }
 
 }  // namespace
@@ -35,6 +41,7 @@ void register_cpu(Kernels& row) {
   row.pool2d_backward = cpu::pool2d_backward;
   row.gather = gather;
   row.scatter_add = scatter_add;
+  row.bernoulli = bernoulli;
 }
 
 }  // namespace cortex::backend

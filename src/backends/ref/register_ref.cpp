@@ -21,6 +21,8 @@ void register_ref(Kernels& row) {
   row.pool2d_backward = ref::pool2d_backward;
   row.gather = ref::gather;
   row.scatter_add = ref::scatter_add;
+  row.bernoulli = ref::bernoulli;
+  row.optimizer_step = ref::optimizer_step;
 }
 
 }  // namespace cortex::backend
