@@ -1,11 +1,15 @@
-// The CUDA backend's first cells (allocator, copy, fill). Skips without a GPU;
-// on a CPU-only build it checks that CUDA tensors fail with a clear error.
+// The CUDA backend beyond the parity table: transfers, dropout masks, errors,
+// TF32 convolutions and the allocator. Skips without a GPU; on a machine
+// without one it checks that CUDA tensors fail with a clear error.
 #include <gtest/gtest.h>
 
 #include "support/check.h"
 
 namespace cortex {
 namespace {
+
+#define REQUIRE_CUDA() \
+  if (!backend::cuda_available()) GTEST_SKIP() << "no CUDA device"
 
 TEST(Cuda, WithoutADeviceCudaTensorsRaiseDeviceError) {
   if (backend::cuda_available()) GTEST_SKIP() << "a CUDA device is present; see the tests below";
@@ -18,7 +22,7 @@ TEST(Cuda, WithoutADeviceCudaTensorsRaiseDeviceError) {
 }
 
 TEST(Cuda, CopiesRoundTripAndFillWorks) {
-  if (!backend::cuda_available()) GTEST_SKIP() << "no CUDA device";
+  REQUIRE_CUDA();
   Tensor host = arange(10).reshape({2, 5});
   Tensor dev = host.to(Device::cuda());
   EXPECT_EQ(dev.device(), Device::cuda());
@@ -27,16 +31,72 @@ TEST(Cuda, CopiesRoundTripAndFillWorks) {
   EXPECT_EQ(f.to(Device::cpu()).to_vector<double>(), std::vector<double>(9, 2.5));
 }
 
-TEST(Cuda, OpsWithoutACudaKernelSayWhichOp) {
-  if (!backend::cuda_available()) GTEST_SKIP() << "no CUDA device";
-  Tensor a = ones({4}, DType::f32, Device::cuda());
-  try {
-    relu(a);
-    FAIL() << "relu has no CUDA kernel yet and must say so";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("relu"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("cuda"), std::string::npos) << e.what();
+TEST(Cuda, StridedAndConvertingCopiesMatchTheHost) {
+  REQUIRE_CUDA();
+  Generator g(5);
+  Tensor x = randn({7, 9, 4}, g) * 100.0;
+  Tensor view = x.permute({2, 0, 1}).slice(1, 1, 7, 2);  // strided on the host
+  EXPECT_EQ(view.to(Device::cuda()).to(Device::cpu()).to_vector<float>(), view.contiguous().to_vector<float>());
+  Tensor dev = x.to(Device::cuda());
+  for (DType d : {DType::bf16, DType::f64, DType::i32, DType::i64, DType::u8, DType::boolean}) {
+    SCOPED_TRACE(dtype_name(d));
+    Tensor on_gpu = dev.permute({1, 2, 0}).to(d).to(Device::cpu());   // converted on the device
+    Tensor on_cpu = x.permute({1, 2, 0}).to(d);                       // converted on the host
+    EXPECT_EQ(on_gpu.to(DType::f64).to_vector<double>(), on_cpu.to(DType::f64).to_vector<double>());
   }
+  // A device tensor written through a strided view from the host.
+  Tensor target = zeros({4, 6}, DType::f32, Device::cuda());
+  Tensor cols = target.slice(1, 0, 6, 2);
+  cols.copy_(ones({4, 3}));
+  EXPECT_EQ(target.to(Device::cpu()).sum().item(), 12.0);
+}
+
+TEST(Cuda, DropoutMasksAreTheHostsMasks) {
+  REQUIRE_CUDA();
+  Tensor x = ones({64, 257});
+  Generator a(11), b(11);
+  Tensor on_cpu = dropout(x, 0.3, true, a);
+  Tensor on_gpu = dropout(x.to(Device::cuda()), 0.3, true, b).to(Device::cpu());
+  EXPECT_EQ(on_gpu.to_vector<float>(), on_cpu.to_vector<float>());
+  EXPECT_EQ(a.offset(), b.offset());
+  const double kept = (on_cpu > zeros_like(on_cpu)).to(DType::f64).mean().item();
+  EXPECT_NEAR(kept, 0.7, 0.02);
+}
+
+TEST(Cuda, BadInputsAreClearErrors) {
+  REQUIRE_CUDA();
+  Tensor x = ones({4, 3}, DType::f32, Device::cuda());
+  EXPECT_THROW(x + ones({4, 3}), DeviceError);  // a host operand
+  try {
+    index_select(x, 0, from_vector<std::int64_t>({0, 7}).to(Device::cuda()));
+    FAIL() << "an index past the end must throw";
+  } catch (const IndexError& e) {
+    EXPECT_NE(std::string(e.what()).find("7"), std::string::npos) << e.what();
+  }
+  try {
+    Tensor::empty({std::int64_t{1} << 50}, DType::f32, Device::cuda());
+    FAIL() << "4 PiB cannot be allocated";
+  } catch (const DeviceError& e) {
+    EXPECT_NE(std::string(e.what()).find("4503599627370496 bytes"), std::string::npos) << e.what();
+  }
+  // The device still works after the failures.
+  EXPECT_EQ((x * 2.0).sum().item(), 24.0);
+}
+
+TEST(Cuda, Tf32ConvolutionsStayWithinTf32Rounding) {
+  REQUIRE_CUDA();
+  Generator g(9);
+  Tensor x = randn({8, 20, 20, 32}, g), w = randn({3, 3, 32, 64}, g) * 0.1;
+  Tensor ref;
+  {
+    backend::BackendScope scope(backend::Backend::Ref);
+    ref = conv2d(x, w);
+  }
+  ASSERT_TRUE(backend::cuda_math().conv_tf32);  // PyTorch's default
+  Tensor tf32 = conv2d(x.to(Device::cuda()), w.to(Device::cuda())).to(Device::cpu());
+  // TF32 keeps 10 mantissa bits: errors near 1e-3 of the output's scale, never 1e-1.
+  const double scale = max(abs(ref)).item();
+  EXPECT_ALL_CLOSE(tf32, ref, 0.0, 5e-3 * scale);
 }
 
 }  // namespace

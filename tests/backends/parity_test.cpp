@@ -37,6 +37,7 @@ std::vector<ParityCase> cases() {
       {"softmax_axis0", {{11, 7, 3}}, [](V x) { return softmax(x[0], 0); }},
       {"log_softmax", {{64, 10}}, [](V x) { return log_softmax(x[0] * 10.0); }},
       {"sum_mean", {{5, 6, 7}}, [](V x) { return sum(x[0], {0, 2}) + mean(x[0], {0, 2}); }},
+      {"sum_long_rows", {{3, 5000}}, [](V x) { return sum(x[0], {1}) + max(x[0], {1}) + logsumexp(x[0], {1}); }},
       {"sum_transposed", {{31, 17}}, [](V x) { return sum(x[0].transpose(0, 1), {1}, true); }},
       {"max_min", {{9, 33}}, [](V x) { return max(x[0], {1}) - min(x[0], {1}); }},
       {"argmax_argmin", {{9, 33}}, [](V x) {
@@ -80,12 +81,14 @@ std::vector<ParityCase> cases() {
          return stack({concat({x[0], x[1]}, 1), pad(x[0], {{0, 0}, {1, 1}}, 1.0)}, 0);
        }},
       {"index_select_gather", {{10, 6}}, [](V x) {
-         Tensor rows = index_select(x[0], 0, from_vector<std::int64_t>({9, 0, 3, 3}));
-         return gather(rows, 1, from_vector<std::int64_t>({5, 0, 1, 1, 2, 3, 4, 4}, {4, 2}));
+         const Device d = x[0].device();  // index tensors live with the data
+         Tensor rows = index_select(x[0], 0, from_vector<std::int64_t>({9, 0, 3, 3}).to(d));
+         return gather(rows, 1, from_vector<std::int64_t>({5, 0, 1, 1, 2, 3, 4, 4}, {4, 2}).to(d));
        }},
       {"softmax_cross_entropy", {{16, 10}, {16, 10}}, [](V x) { return softmax_cross_entropy(x[0] * 4.0, softmax(x[1])); }},
       {"sparse_softmax_cross_entropy", {{6, 4}}, [](V x) {
-         return sparse_softmax_cross_entropy(x[0] * 4.0, from_vector<std::int64_t>({0, 3, 1, 1, 2, 0}));
+         return sparse_softmax_cross_entropy(x[0] * 4.0,
+                                             from_vector<std::int64_t>({0, 3, 1, 1, 2, 0}).to(x[0].device()));
        }},
       {"mse_bce", {{8, 3}, {8, 3}}, [](V x) {
          return mse(x[0], x[1]) + binary_cross_entropy(sigmoid(x[0]), sigmoid(x[1])) +
@@ -102,7 +105,20 @@ TEST_P(Parity, CpuMatchesRef) { testing::expect_parity(GetParam()); }
 INSTANTIATE_TEST_SUITE_P(Ops, Parity, ::testing::ValuesIn(cases()),
                          [](const auto& info) { return info.param.name; });
 
-TEST(ParityRandomShapes, ElementwiseAndMatmulOverDrawnSizes) {
+// The same table on the GPU. Convolutions run in full FP32 here (TF32 has its
+// own test with its own tolerance in cuda_test.cpp).
+class CudaParity : public ::testing::TestWithParam<ParityCase> {};
+
+TEST_P(CudaParity, CudaMatchesRef) {
+  if (!backend::cuda_available()) GTEST_SKIP() << "no CUDA device";
+  testing::Fp32Convolutions fp32;
+  testing::expect_parity(GetParam(), Device::cuda());
+}
+
+INSTANTIATE_TEST_SUITE_P(Ops, CudaParity, ::testing::ValuesIn(cases()),
+                         [](const auto& info) { return info.param.name; });
+
+void random_shapes(Device device) {
   // Sizes drawn from a seeded generator, so odd and prime sizes come up; the
   // seed is in the case name printed on failure.
   Generator g(2024);
@@ -113,11 +129,20 @@ TEST(ParityRandomShapes, ElementwiseAndMatmulOverDrawnSizes) {
     using V = const std::vector<Tensor>&;
     testing::expect_parity({"random_matmul_tanh(seed 2024, round " + std::to_string(round) + ")",
                             {{m, k}, {k, n}, {n}},
-                            [](V x) { return tanh(matmul(x[0], x[1]) + x[2]); }});
+                            [](V x) { return tanh(matmul(x[0], x[1]) + x[2]); }},
+                           device);
     testing::expect_parity({"random_broadcast_mul(seed 2024, round " + std::to_string(round) + ")",
                             {{m, 1, n}, {k, 1}},
-                            [](V x) { return sigmoid(x[0] * x[1]); }});
+                            [](V x) { return sigmoid(x[0] * x[1]); }},
+                           device);
   }
+}
+
+TEST(ParityRandomShapes, ElementwiseAndMatmulOverDrawnSizes) { random_shapes(Device::cpu()); }
+
+TEST(ParityRandomShapes, CudaElementwiseAndMatmulOverDrawnSizes) {
+  if (!backend::cuda_available()) GTEST_SKIP() << "no CUDA device";
+  random_shapes(Device::cuda());
 }
 
 }  // namespace

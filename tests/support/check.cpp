@@ -79,27 +79,29 @@ std::string describe(const ParityCase& c) {
   return s.str();
 }
 
-void expect_parity(const ParityCase& c) {
-  SCOPED_TRACE("parity case: " + describe(c));
+void expect_parity(const ParityCase& c, Device device) {
+  SCOPED_TRACE("parity case: " + describe(c) + " on " + device.str());
   Generator gen(42);
   std::vector<Tensor> base;
   for (const auto& s : c.shapes) base.push_back(uniform(s, c.low, c.high, gen));
-  auto run = [&](backend::Backend b) {
+  // Results come back to the host, so a missing gradient stays undefined.
+  auto host = [](const Tensor& t) { return t.defined() ? t.to(Device::cpu()) : t; };
+  auto run = [&](backend::Backend b, Device on) {
     backend::BackendScope scope(b);
     std::vector<Tensor> in;
-    for (const auto& t : base) in.push_back(t.clone().set_requires_grad(c.backward));
+    for (const auto& t : base) in.push_back(t.clone().to(on).set_requires_grad(c.backward));
     Tensor y = c.fn(in);
-    std::vector<Tensor> results{y.detach()};
+    std::vector<Tensor> results{host(y.detach())};
     if (c.backward) {
       Generator wgen(7);
-      Tensor r = randn(y.shape(), wgen, y.dtype());
+      Tensor r = randn(y.shape(), wgen, y.dtype()).to(on);
       sum(y * r).backward();
-      for (const auto& t : in) results.push_back(t.grad());
+      for (const auto& t : in) results.push_back(host(t.grad()));
     }
     return results;
   };
-  std::vector<Tensor> expected = run(backend::Backend::Ref);
-  std::vector<Tensor> actual = run(backend::Backend::Cpu);
+  std::vector<Tensor> expected = run(backend::Backend::Ref, Device::cpu());
+  std::vector<Tensor> actual = run(backend::Backend::Cpu, device);
   ASSERT_EQ(actual.size(), expected.size());
   for (std::size_t i = 0; i < actual.size(); ++i) {
     std::string what = i == 0 ? std::string("output") : "gradient of input " + std::to_string(i - 1);

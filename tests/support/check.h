@@ -41,7 +41,20 @@ struct ParityCase {
 std::string describe(const ParityCase& c);
 inline void PrintTo(const ParityCase& c, std::ostream* out) { *out << describe(c); }
 
-// Runs a case on the ref and the cpu backend and compares outputs and gradients.
-void expect_parity(const ParityCase& c);
+// Runs a case on the ref backend and on `device` (the cpu backend, or CUDA)
+// and compares outputs and gradients.
+void expect_parity(const ParityCase& c, Device device = Device::cpu());
+
+// Full FP32 convolutions on CUDA while alive (TF32 is the default there).
+class Fp32Convolutions {
+ public:
+  Fp32Convolutions() : previous_(backend::cuda_math().conv_tf32) { backend::cuda_math().conv_tf32 = false; }
+  ~Fp32Convolutions() { backend::cuda_math().conv_tf32 = previous_; }
+  Fp32Convolutions(const Fp32Convolutions&) = delete;
+  Fp32Convolutions& operator=(const Fp32Convolutions&) = delete;
+
+ private:
+  bool previous_;
+};
 
 }  // namespace cortex::testing

@@ -1,4 +1,6 @@
-// Device memory for CUDA tensors: plain cudaMalloc/cudaFree.
+// Device memory for CUDA tensors: the stream-ordered pool (cudaMallocAsync on
+// the device's stream), kept by the pool between steps instead of returned to
+// the driver, so the steady state of a training loop allocates nothing new.
 #pragma once
 
 #include <cstddef>
@@ -7,12 +9,12 @@
 
 namespace cortex::backend::cuda {
 
-// Allocates on the current CUDA device: Allocator::allocate is not told the
-// tensor's device index, so tensors on cuda:N need cuda:N to be current.
 class CudaAllocator final : public Allocator {
  public:
-  void* allocate(std::size_t nbytes) override;  // throws DeviceError when out of memory
-  void deallocate(void* ptr) override;          // never throws
+  // Throws DeviceError naming the size and the device when the pool and the
+  // driver both refuse (after one retry with the pool's cache released).
+  void* allocate(std::size_t nbytes, Device device) override;
+  void deallocate(void* ptr, Device device) override;  // never throws
 };
 
 // The process-wide instance; never destroyed, so storages freed during exit

@@ -1,16 +1,42 @@
 // The CUDA backend's kernels, as installed in its row of the dispatch table
-// (contracts in include/cortex/backends/kernels.h).
+// (contracts in include/cortex/backends/kernels.h), and the helpers they share.
+// Every kernel runs on the stream of its tensors' device (cuda_common.h).
 #pragma once
 
+#include <cstdint>
+
+#include "cortex/backends/kernels.h"
 #include "cortex/core/tensor.h"
 
 namespace cortex::backend::cuda {
 
-// out[...] = value for f32, f64, bf16, i32, i64, u8 and bool; out contiguous or strided.
 void fill(Tensor& out, double value);
-
-// dst = src for contiguous tensors of one dtype, host <-> device <-> device.
-// Strided and converting copies throw Error for now.
+// Any dtypes (converting) and strides; host <-> device <-> device.
 void copy(const Tensor& src, Tensor& dst);
+void unary(UnaryOp op, const Tensor& x, Tensor& out, const UnaryParams& p);
+void unary_backward(UnaryOp op, const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx, const UnaryParams& p);
+void binary(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& out);
+void where(const Tensor& cond, const Tensor& a, const Tensor& b, Tensor& out);
+void bernoulli(Tensor& out, double p, std::uint64_t seed, std::uint64_t first_block);
+void reduce(ReduceOp op, const Tensor& x, Tensor& out);
+void softmax(const Tensor& x, Tensor& out, bool log);
+void softmax_backward(const Tensor& y, const Tensor& dy, Tensor& dx, bool log);
+void matmul(const Tensor& a, const Tensor& b, const Tensor* bias, Tensor& out);
+void conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y, const Conv2dParams& p);
+void conv2d_backward_data(const Tensor& dy, const Tensor& w, Tensor& dx, const Conv2dParams& p);
+void conv2d_backward_weight(const Tensor& x, const Tensor& dy, Tensor& dw, Tensor* db, const Conv2dParams& p);
+void pool2d(const Pool2dParams& p, const Tensor& x, Tensor& y, Tensor* workspace);
+void pool2d_backward(const Pool2dParams& p, const Tensor& x, const Tensor& dy, const Tensor& workspace, Tensor& dx);
+void gather(const Tensor& x, const Tensor& index, Tensor& out);
+void scatter_add(const Tensor& src, const Tensor& index, Tensor& out);
+void optimizer_step(const OptimizerStep& step, Tensor& param, const Tensor& grad, Tensor* slots);
+
+// Helpers shared by the kernels above.
+void add_bias(Tensor& out, const Tensor& bias);    // out (..., C) += bias (C); contiguous
+void sum_columns(const Tensor& x, Tensor& out);    // out (C) = sum of x (..., C) over the leading axes
+void synchronize(Device device);                   // waits for the device's stream
+// Queues a copy of host memory to the device without stalling the stream
+// (through a pinned staging buffer); `src` may be freed when it returns.
+void copy_host_to_device(void* dst, const void* src, std::size_t nbytes, Device device);
 
 }  // namespace cortex::backend::cuda

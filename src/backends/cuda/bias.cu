@@ -1,0 +1,91 @@
+// Bias kernels shared by matmul and conv on CUDA: adding a per-column bias to
+// the rows of a matrix, and the column sums that are its gradient.
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+#include "backends/cuda/cuda_common.h"
+#include "backends/cuda/cuda_kernels.h"
+#include "backends/cuda/device_math.cuh"
+
+namespace cortex::backend::cuda {
+namespace {
+
+template <typename T>
+__global__ void add_bias_kernel(T* out, const T* bias, std::int64_t n, std::int64_t cols) {
+  for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+       i += static_cast<std::int64_t>(blockDim.x) * gridDim.x)
+    out[i] += bias[i % cols];
+}
+
+constexpr int kCols = 32, kRows = 8;
+
+// Stage 1: block (kCols x kRows) sums rows [y * chunk, (y + 1) * chunk) of a column tile into partial[y][col].
+template <typename T>
+__global__ void column_partial_kernel(const T* x, double* partial, std::int64_t rows, std::int64_t cols,
+                                      std::int64_t chunk) {
+  __shared__ double acc[kRows][kCols];
+  const std::int64_t col = static_cast<std::int64_t>(blockIdx.x) * kCols + threadIdx.x;
+  const std::int64_t r0 = static_cast<std::int64_t>(blockIdx.y) * chunk;
+  const std::int64_t r1 = min(rows, r0 + chunk);
+  double s = 0;
+  if (col < cols)
+    for (std::int64_t r = r0 + threadIdx.y; r < r1; r += kRows) s += static_cast<double>(x[r * cols + col]);
+  acc[threadIdx.y][threadIdx.x] = s;
+  __syncthreads();
+  if (threadIdx.y == 0 && col < cols) {
+    for (int k = 1; k < kRows; ++k) s += acc[k][threadIdx.x];
+    partial[static_cast<std::int64_t>(blockIdx.y) * cols + col] = s;
+  }
+}
+
+template <typename T>
+__global__ void column_final_kernel(const double* partial, T* out, std::int64_t chunks, std::int64_t cols) {
+  const std::int64_t col = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (col >= cols) return;
+  double s = 0;
+  for (std::int64_t c = 0; c < chunks; ++c) s += partial[c * cols + col];
+  out[col] = static_cast<T>(s);
+}
+
+}  // namespace
+
+void add_bias(Tensor& out, const Tensor& bias) {
+  const std::int64_t n = out.numel(), cols = bias.numel();
+  if (n == 0) return;
+  if (!out.is_contiguous() || !bias.is_contiguous() || out.shape().back() != cols)
+    fail<ShapeError>("bias on cuda expects a contiguous output whose last axis is the bias length ", cols,
+                     ", got shape ", shape_str(out.shape()));
+  DeviceGuard guard(out.device());
+  device_visit_float(out.dtype(), "bias", [&](auto tag) {
+    using T = decltype(tag);
+    add_bias_kernel<T><<<blocks_for(n), kThreads, 0, stream(out.device())>>>(first<T>(out), first<const T>(bias), n,
+                                                                             cols);
+  });
+  check_launch("bias");
+}
+
+void sum_columns(const Tensor& x, Tensor& out) {
+  const std::int64_t cols = out.numel();
+  if (cols == 0) return;
+  if (!x.is_contiguous() || x.numel() % cols != 0 || (x.dim() > 0 && x.shape().back() != cols))
+    fail<ShapeError>("column sum on cuda expects a contiguous input whose last axis has ", cols, " elements, got ",
+                     shape_str(x.shape()));
+  const std::int64_t rows = x.numel() / cols;
+  DeviceGuard guard(out.device());
+  const std::int64_t chunk = std::max<std::int64_t>(kRows * 16, (rows + 511) / 512);
+  const std::int64_t chunks = std::max<std::int64_t>(1, (rows + chunk - 1) / chunk);
+  Tensor partial = Tensor::empty({chunks, cols}, DType::f64, out.device());
+  cudaStream_t s = stream(out.device());
+  device_visit_float(x.dtype(), "column sum", [&](auto tag) {
+    using T = decltype(tag);
+    const dim3 grid(static_cast<unsigned>((cols + kCols - 1) / kCols), static_cast<unsigned>(chunks));
+    column_partial_kernel<T><<<grid, dim3(kCols, kRows), 0, s>>>(first<const T>(x), first<double>(partial), rows, cols,
+                                                                chunk);
+    column_final_kernel<T><<<blocks_for(cols), kThreads, 0, s>>>(first<const double>(partial), first<T>(out), chunks,
+                                                                 cols);
+  });
+  check_launch("column sum");
+}
+
+}  // namespace cortex::backend::cuda

@@ -1,0 +1,257 @@
+// 2-D convolution on CUDA through cuDNN: forward, backward data and backward
+// filter on NHWC activations.
+//
+// Our weights are HWIO; cuDNN's NHWC filter layout is OHWI, so the kernel
+// transposes them on the way in (and dw on the way out): a few thousand
+// elements against the millions of an activation. cuDNN pads symmetrically,
+// so an asymmetric padding (Keras's "same" with an even kernel or stride)
+// pads x explicitly. Each geometry gets a plan: descriptors plus the
+// algorithms cudnnFind*Ex measured on first use, cached by a key of the
+// shapes, parameters, dtype, math mode and device.
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "backends/cuda/cuda_kernels.h"
+#include "backends/cuda/cuda_libs.h"
+#include "cortex/backends/kernels.h"
+
+namespace cortex::backend::cuda {
+namespace {
+
+constexpr std::size_t kFindWorkspace = std::size_t{512} << 20;  // what an algorithm may ask for
+
+cudnnDataType_t cudnn_type(DType d) {
+  switch (d) {
+    case DType::f32: return CUDNN_DATA_FLOAT;
+    case DType::f64: return CUDNN_DATA_DOUBLE;
+    case DType::bf16: return CUDNN_DATA_BFLOAT16;
+    default: break;
+  }
+  fail<DTypeError>("conv2d on cuda expects f32, f64 or bf16, got ", dtype_name(d));
+}
+
+struct Algo {
+  bool ready = false;
+  int algo = 0;
+  cudnnMathType_t math = CUDNN_DEFAULT_MATH;
+  std::size_t workspace = 0;
+};
+
+// Descriptors for one geometry; x is the (possibly padded) input.
+struct Plan {
+  cudnnTensorDescriptor_t x = nullptr, y = nullptr;
+  cudnnFilterDescriptor_t w = nullptr;
+  cudnnConvolutionDescriptor_t conv = nullptr;
+  Algo fwd, bwd_data, bwd_filter;
+  ~Plan() {
+    if (x) cudnnDestroyTensorDescriptor(x);
+    if (y) cudnnDestroyTensorDescriptor(y);
+    if (w) cudnnDestroyFilterDescriptor(w);
+    if (conv) cudnnDestroyConvolutionDescriptor(conv);
+  }
+};
+
+bool symmetric(const Conv2dParams& p) { return p.pad_top == p.pad_bottom && p.pad_left == p.pad_right; }
+
+// xs: the shape cuDNN sees (after explicit padding), ws: OHWI, ys: NHWC.
+Plan& plan_for(const Shape& xs, const Shape& ws, const Shape& ys, const Conv2dParams& p, DType dtype, Device device) {
+  const bool tf32 = cuda_math().conv_tf32 && dtype == DType::f32;
+  const bool sym = symmetric(p);
+  const std::string key = detail::cat(device.index, '|', dtype_name(dtype), '|', tf32, '|', shape_str(xs),
+                                      shape_str(ws), shape_str(ys), '|', p.stride_h, ',', p.stride_w, ',',
+                                      sym ? p.pad_top : 0, ',', sym ? p.pad_left : 0, ',', p.dilation_h, ',',
+                                      p.dilation_w, ',', p.groups);
+  static auto* plans = new std::unordered_map<std::string, std::unique_ptr<Plan>>();
+  static auto* mutex = new std::mutex;
+  std::lock_guard<std::mutex> lock(*mutex);
+  auto it = plans->find(key);
+  if (it != plans->end()) return *it->second;
+  for (std::int64_t v : {xs[0], xs[1], xs[2], xs[3], ys[1], ys[2], ys[3], ws[1], ws[2]})
+    if (v > 0x7fffffff) fail("conv2d on cuda handles sizes up to 2^31, got x ", shape_str(xs));
+  auto plan = std::make_unique<Plan>();
+  const cudnnDataType_t type = cudnn_type(dtype);
+  auto i = [](std::int64_t v) { return static_cast<int>(v); };
+  check_cudnn(cudnnCreateTensorDescriptor(&plan->x), "cudnnCreateTensorDescriptor");
+  check_cudnn(cudnnSetTensor4dDescriptor(plan->x, CUDNN_TENSOR_NHWC, type, i(xs[0]), i(xs[3]), i(xs[1]), i(xs[2])),
+              "cudnnSetTensor4dDescriptor (x)");
+  check_cudnn(cudnnCreateTensorDescriptor(&plan->y), "cudnnCreateTensorDescriptor");
+  check_cudnn(cudnnSetTensor4dDescriptor(plan->y, CUDNN_TENSOR_NHWC, type, i(ys[0]), i(ys[3]), i(ys[1]), i(ys[2])),
+              "cudnnSetTensor4dDescriptor (y)");
+  check_cudnn(cudnnCreateFilterDescriptor(&plan->w), "cudnnCreateFilterDescriptor");
+  check_cudnn(cudnnSetFilter4dDescriptor(plan->w, type, CUDNN_TENSOR_NHWC, i(ws[0]), i(ws[3]), i(ws[1]), i(ws[2])),
+              "cudnnSetFilter4dDescriptor");
+  check_cudnn(cudnnCreateConvolutionDescriptor(&plan->conv), "cudnnCreateConvolutionDescriptor");
+  const cudnnDataType_t compute = dtype == DType::f64 ? CUDNN_DATA_DOUBLE : CUDNN_DATA_FLOAT;
+  check_cudnn(cudnnSetConvolution2dDescriptor(plan->conv, sym ? i(p.pad_top) : 0, sym ? i(p.pad_left) : 0,
+                                              i(p.stride_h), i(p.stride_w), i(p.dilation_h), i(p.dilation_w),
+                                              CUDNN_CROSS_CORRELATION, compute),
+              "cudnnSetConvolution2dDescriptor");
+  check_cudnn(cudnnSetConvolutionGroupCount(plan->conv, i(p.groups)), "cudnnSetConvolutionGroupCount");
+  check_cudnn(cudnnSetConvolutionMathType(plan->conv, tf32 || dtype == DType::bf16 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH),
+              "cudnnSetConvolutionMathType");
+  Plan& ref = *plan;
+  plans->emplace(key, std::move(plan));
+  return ref;
+}
+
+// Picks the fastest algorithm that ran, from cudnnFind*Ex's results (sorted by time).
+template <typename Perf>
+Algo pick(const Perf* results, int count, const char* what) {
+  for (int k = 0; k < count; ++k)
+    if (results[k].status == CUDNN_STATUS_SUCCESS)
+      return {true, static_cast<int>(results[k].algo), results[k].mathType, results[k].memory};
+  fail<DeviceError>(what, ": cuDNN found no algorithm for this convolution");
+}
+
+void* ptr(const Tensor& t) { return static_cast<char*>(t.storage()->data()) + t.offset() * element_size(t.dtype()); }
+
+struct Scalars {
+  float f1 = 1.0f, f0 = 0.0f;
+  double d1 = 1.0, d0 = 0.0;
+  const void* one(DType d) const { return d == DType::f64 ? static_cast<const void*>(&d1) : &f1; }
+  const void* zero(DType d) const { return d == DType::f64 ? static_cast<const void*>(&d0) : &f0; }
+};
+
+// x padded explicitly when the padding is asymmetric (zeros around a copy).
+Tensor padded_input(const Tensor& x, const Conv2dParams& p) {
+  if (symmetric(p)) return x;
+  const Shape& s = x.shape();
+  Tensor xp = Tensor::empty({s[0], s[1] + p.pad_top + p.pad_bottom, s[2] + p.pad_left + p.pad_right, s[3]}, x.dtype(),
+                            x.device());
+  fill(xp, 0.0);
+  Tensor interior = xp.as_strided(s, xp.strides(), p.pad_top * xp.strides()[1] + p.pad_left * xp.strides()[2]);
+  copy(x, interior);
+  return xp;
+}
+
+// HWIO (KH, KW, Cg, O) -> OHWI, contiguous.
+Tensor to_ohwi(const Tensor& w) {
+  const Shape& s = w.shape();
+  Tensor out = Tensor::empty({s[3], s[0], s[1], s[2]}, w.dtype(), w.device());
+  const Strides& st = w.strides();
+  copy(w.as_strided({s[3], s[0], s[1], s[2]}, {st[3], st[0], st[1], st[2]}, w.offset()), out);
+  return out;
+}
+
+Shape ohwi_shape(const Shape& hwio) { return {hwio[3], hwio[0], hwio[1], hwio[2]}; }
+
+void check_geometry(const Tensor& x, const Shape& w, const Tensor& y, const Conv2dParams& p, const char* what) {
+  if (x.dim() != 4 || w.size() != 4 || y.dim() != 4)
+    fail<ShapeError>(what, " on cuda expects NHWC x, HWIO w and NHWC y, got ", shape_str(x.shape()), ", ",
+                     shape_str(w), ", ", shape_str(y.shape()));
+  if (!x.is_contiguous() || !y.is_contiguous()) fail<ShapeError>(what, " on cuda expects contiguous tensors");
+  if (p.groups < 1 || x.shape()[3] != w[2] * p.groups || w[3] % p.groups != 0 || y.shape()[3] != w[3])
+    fail<ShapeError>(what, " on cuda: x ", shape_str(x.shape()), ", w ", shape_str(w), " and y ",
+                     shape_str(y.shape()), " do not fit groups=", p.groups);
+}
+
+}  // namespace
+
+void conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y, const Conv2dParams& p) {
+  check_geometry(x, w.shape(), y, p, "conv2d");
+  if (y.numel() == 0) return;
+  const Device dev = y.device();
+  DeviceGuard guard(dev);
+  const Tensor xp = padded_input(x, p);
+  const Tensor wo = to_ohwi(w);
+  Plan& plan = plan_for(xp.shape(), wo.shape(), y.shape(), p, x.dtype(), dev);
+  cudnnHandle_t h = cudnn_handle(dev);
+  if (!plan.fwd.ready) {
+    Tensor ws = scratch(kFindWorkspace, dev);
+    cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
+    int count = 0;
+    check_cudnn(cudnnFindConvolutionForwardAlgorithmEx(h, plan.x, ptr(xp), plan.w, ptr(wo), plan.conv, plan.y, ptr(y),
+                                                       CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &count, perf, ptr(ws),
+                                                       kFindWorkspace),
+                "cudnnFindConvolutionForwardAlgorithmEx");
+    plan.fwd = pick(perf, count, "conv2d");
+  }
+  Tensor ws = scratch(plan.fwd.workspace, dev);
+  const Scalars s;
+  check_cudnn(cudnnSetConvolutionMathType(plan.conv, plan.fwd.math), "cudnnSetConvolutionMathType");
+  check_cudnn(cudnnConvolutionForward(h, s.one(x.dtype()), plan.x, ptr(xp), plan.w, ptr(wo), plan.conv,
+                                      static_cast<cudnnConvolutionFwdAlgo_t>(plan.fwd.algo), ptr(ws),
+                                      plan.fwd.workspace, s.zero(x.dtype()), plan.y, ptr(y)),
+              "cudnnConvolutionForward");
+  if (bias != nullptr) add_bias(y, *bias);
+}
+
+void conv2d_backward_data(const Tensor& dy, const Tensor& w, Tensor& dx, const Conv2dParams& p) {
+  check_geometry(dx, w.shape(), dy, p, "conv2d_backward_data");
+  if (dx.numel() == 0) return;
+  const Device dev = dx.device();
+  DeviceGuard guard(dev);
+  const bool sym = symmetric(p);
+  const Shape& s0 = dx.shape();
+  Tensor dxp = sym ? dx
+                   : Tensor::empty({s0[0], s0[1] + p.pad_top + p.pad_bottom, s0[2] + p.pad_left + p.pad_right, s0[3]},
+                                   dx.dtype(), dev);
+  if (dy.numel() == 0) {
+    fill(dx, 0.0);
+    return;
+  }
+  const Tensor wo = to_ohwi(w);
+  Plan& plan = plan_for(dxp.shape(), wo.shape(), dy.shape(), p, dy.dtype(), dev);
+  cudnnHandle_t h = cudnn_handle(dev);
+  if (!plan.bwd_data.ready) {
+    Tensor ws = scratch(kFindWorkspace, dev);
+    cudnnConvolutionBwdDataAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
+    int count = 0;
+    check_cudnn(cudnnFindConvolutionBackwardDataAlgorithmEx(h, plan.w, ptr(wo), plan.y, ptr(dy), plan.conv, plan.x,
+                                                            ptr(dxp), CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &count,
+                                                            perf, ptr(ws), kFindWorkspace),
+                "cudnnFindConvolutionBackwardDataAlgorithmEx");
+    plan.bwd_data = pick(perf, count, "conv2d_backward_data");
+  }
+  Tensor ws = scratch(plan.bwd_data.workspace, dev);
+  const Scalars s;
+  check_cudnn(cudnnSetConvolutionMathType(plan.conv, plan.bwd_data.math), "cudnnSetConvolutionMathType");
+  check_cudnn(cudnnConvolutionBackwardData(h, s.one(dy.dtype()), plan.w, ptr(wo), plan.y, ptr(dy), plan.conv,
+                                           static_cast<cudnnConvolutionBwdDataAlgo_t>(plan.bwd_data.algo), ptr(ws),
+                                           plan.bwd_data.workspace, s.zero(dy.dtype()), plan.x, ptr(dxp)),
+              "cudnnConvolutionBackwardData");
+  if (!sym)
+    copy(dxp.as_strided(s0, dxp.strides(), p.pad_top * dxp.strides()[1] + p.pad_left * dxp.strides()[2]), dx);
+}
+
+void conv2d_backward_weight(const Tensor& x, const Tensor& dy, Tensor& dw, Tensor* db, const Conv2dParams& p) {
+  check_geometry(x, dw.shape(), dy, p, "conv2d_backward_weight");
+  const Device dev = dw.device();
+  DeviceGuard guard(dev);
+  if (db != nullptr) sum_columns(dy, *db);
+  if (dw.numel() == 0) return;
+  if (dy.numel() == 0) {
+    fill(dw, 0.0);
+    return;
+  }
+  const Tensor xp = padded_input(x, p);
+  Tensor dwo = Tensor::empty(ohwi_shape(dw.shape()), dw.dtype(), dev);
+  Plan& plan = plan_for(xp.shape(), dwo.shape(), dy.shape(), p, x.dtype(), dev);
+  cudnnHandle_t h = cudnn_handle(dev);
+  if (!plan.bwd_filter.ready) {
+    Tensor ws = scratch(kFindWorkspace, dev);
+    cudnnConvolutionBwdFilterAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
+    int count = 0;
+    check_cudnn(cudnnFindConvolutionBackwardFilterAlgorithmEx(h, plan.x, ptr(xp), plan.y, ptr(dy), plan.conv, plan.w,
+                                                              ptr(dwo), CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &count,
+                                                              perf, ptr(ws), kFindWorkspace),
+                "cudnnFindConvolutionBackwardFilterAlgorithmEx");
+    plan.bwd_filter = pick(perf, count, "conv2d_backward_weight");
+  }
+  Tensor ws = scratch(plan.bwd_filter.workspace, dev);
+  const Scalars s;
+  check_cudnn(cudnnSetConvolutionMathType(plan.conv, plan.bwd_filter.math), "cudnnSetConvolutionMathType");
+  check_cudnn(cudnnConvolutionBackwardFilter(h, s.one(x.dtype()), plan.x, ptr(xp), plan.y, ptr(dy), plan.conv,
+                                             static_cast<cudnnConvolutionBwdFilterAlgo_t>(plan.bwd_filter.algo),
+                                             ptr(ws), plan.bwd_filter.workspace, s.zero(x.dtype()), plan.w, ptr(dwo)),
+              "cudnnConvolutionBackwardFilter");
+  // OHWI -> HWIO: write dw through a permuted view of itself.
+  const Shape& k = dw.shape();  // (KH, KW, Cg, O)
+  Tensor dw_as_ohwi = dw.as_strided(ohwi_shape(k), {1, k[1] * k[2] * k[3], k[2] * k[3], k[3]}, dw.offset());
+  copy(dwo, dw_as_ohwi);
+}
+
+}  // namespace cortex::backend::cuda

@@ -1,0 +1,113 @@
+// Device-side element types and scalar math for the CUDA kernels: dtype
+// dispatch (bf16 as __nv_bfloat16), conversions with the host's semantics
+// (src/backends/common/convert.h), and float/double overloads of the math functions.
+#pragma once
+
+#include <cuda_bf16.h>
+
+#include <cstdint>
+#include <type_traits>
+
+#include "cortex/core/dtype.h"
+#include "cortex/core/error.h"
+
+namespace cortex::backend::cuda {
+
+using bf16_t = __nv_bfloat16;
+
+// Calls f(T{}) with T the device type of `dtype`.
+template <typename F>
+void device_visit_dtype(DType dtype, F&& f) {
+  switch (dtype) {
+    case DType::f32: return f(float{});
+    case DType::f64: return f(double{});
+    case DType::bf16: return f(bf16_t{});
+    case DType::i32: return f(std::int32_t{});
+    case DType::i64: return f(std::int64_t{});
+    case DType::u8: return f(std::uint8_t{});
+    case DType::boolean: return f(bool{});
+  }
+  fail<DTypeError>("cuda: unknown dtype ", static_cast<int>(dtype));
+}
+
+// f32 or f64 only, as the arithmetic kernels take.
+template <typename F>
+void device_visit_float(DType dtype, const char* what, F&& f) {
+  switch (dtype) {
+    case DType::f32: return f(float{});
+    case DType::f64: return f(double{});
+    default: break;
+  }
+  fail<DTypeError>(what, " on cuda expects f32 or f64, got ", dtype_name(dtype));
+}
+
+__device__ inline std::int64_t float_to_i64(double v) {
+  if (v != v) return 0;
+  if (v >= 0x1p63) return INT64_MAX;
+  if (v < -0x1p63) return INT64_MIN;
+  return static_cast<std::int64_t>(v);
+}
+
+template <typename To, typename From>
+__device__ inline To convert(From v) {
+  if constexpr (std::is_same_v<From, bf16_t>) {
+    return convert<To>(__bfloat162float(v));
+  } else if constexpr (std::is_same_v<To, bf16_t>) {
+    return __float2bfloat16_rn(static_cast<float>(v));
+  } else if constexpr (std::is_same_v<To, bool>) {
+    return v != From{0};
+  } else if constexpr (std::is_integral_v<To> && std::is_floating_point_v<From>) {
+    return static_cast<To>(float_to_i64(static_cast<double>(v)));
+  } else {
+    return static_cast<To>(v);
+  }
+}
+
+// One overload per precision, so templates pick the float function for f32.
+#define CORTEX_MATH1(name, f32fn, f64fn)                        \
+  __device__ inline float name(float x) { return f32fn(x); }   \
+  __device__ inline double name(double x) { return f64fn(x); }
+CORTEX_MATH1(m_exp, expf, exp)
+CORTEX_MATH1(m_log, logf, log)
+CORTEX_MATH1(m_sqrt, sqrtf, sqrt)
+CORTEX_MATH1(m_rsqrt, rsqrtf, rsqrt)
+CORTEX_MATH1(m_abs, fabsf, fabs)
+CORTEX_MATH1(m_tanh, tanhf, tanh)
+CORTEX_MATH1(m_erf, erff, erf)
+CORTEX_MATH1(m_expm1, expm1f, expm1)
+CORTEX_MATH1(m_log1p, log1pf, log1p)
+#undef CORTEX_MATH1
+__device__ inline float m_pow(float a, float b) { return powf(a, b); }
+__device__ inline double m_pow(double a, double b) { return pow(a, b); }
+template <typename T>
+__device__ inline bool m_isnan(T x) {
+  return x != x;
+}
+
+// Philox4x32-10, the same block function as cortex::Generator::block, so a
+// device draw equals the host draw for the same seed and counter.
+__device__ inline void philox_block(std::uint64_t seed, std::uint64_t c, std::uint32_t out[4]) {
+  std::uint32_t x0 = static_cast<std::uint32_t>(c), x1 = static_cast<std::uint32_t>(c >> 32);
+  std::uint32_t x2 = 0, x3 = 0;
+  std::uint32_t k0 = static_cast<std::uint32_t>(seed), k1 = static_cast<std::uint32_t>(seed >> 32);
+#pragma unroll
+  for (int round = 0; round < 10; ++round) {
+    const std::uint64_t p0 = 0xD2511F53ull * x0, p1 = 0xCD9E8D57ull * x2;
+    const std::uint32_t y0 = static_cast<std::uint32_t>(p1 >> 32) ^ x1 ^ k0;
+    const std::uint32_t y1 = static_cast<std::uint32_t>(p1);
+    const std::uint32_t y2 = static_cast<std::uint32_t>(p0 >> 32) ^ x3 ^ k1;
+    const std::uint32_t y3 = static_cast<std::uint32_t>(p0);
+    x0 = y0;
+    x1 = y1;
+    x2 = y2;
+    x3 = y3;
+    k0 += 0x9E3779B9u;
+    k1 += 0xBB67AE85u;
+  }
+  out[0] = x0;
+  out[1] = x1;
+  out[2] = x2;
+  out[3] = x3;
+}
+
+}  // namespace cortex::backend::cuda
