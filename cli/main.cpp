@@ -1,6 +1,7 @@
 // The `cortex` command: train, evaluate, predict and summarise models.
 //
 //   cortex train                      # the lecture CNN on Fashion-MNIST, 12 epochs -> model.cortex
+//   cortex train --device cuda        # the same on the first GPU
 //   cortex evaluate model.cortex      # Test loss / Test accuracy
 //   cortex predict model.cortex shirt.png
 //   cortex summary --model lecture-cnn
@@ -43,13 +44,23 @@ std::string architecture(const std::string& model) {
   return s.str();
 }
 
+// "cpu", "cuda" (the first GPU) or "cuda:N".
+Device parse_device(const std::string& name) {
+  if (name == "cpu") return Device::cpu();
+  if (name == "cuda") return Device::cuda();
+  std::string index = name.rfind("cuda:", 0) == 0 ? name.substr(5) : "";
+  if (!index.empty() && index.size() <= 4 && index.find_first_not_of("0123456789") == std::string::npos)
+    return Device::cuda(std::stoi(index));
+  fail<ValueError>("--device expects cpu, cuda or cuda:N (N a GPU index), got '", name, "'");
+}
+
 data::FashionMnist load_data(const std::string& dataset) {
   return dataset == "fashion-mnist" ? data::fashion_mnist() : data::fashion_mnist(dataset);
 }
 
 struct TrainArgs {
   std::string model = "lecture-cnn", dataset = "fashion-mnist", optimizer = "adadelta", output = "model.cortex",
-              history;
+              history, device = "cpu";
   int epochs = 12, verbose = 1, threads = 0, early_stopping = 0;
   std::int64_t batch_size = 128, max_steps = 0;
   double lr = 0, validation_split = 0;
@@ -58,8 +69,9 @@ struct TrainArgs {
 
 int train_command(const TrainArgs& a) {
   if (a.threads > 0) set_num_threads(a.threads);
-  data::FashionMnist d = load_data(a.dataset);
   train::Model model(train::sequential_from_json(architecture(a.model)), a.seed);
+  model.to(parse_device(a.device));  // before the data loads: a missing GPU fails at once
+  data::FashionMnist d = load_data(a.dataset);
   auto opt = a.lr > 0 ? optim::make_optimizer(a.optimizer, a.lr) : optim::make_optimizer(a.optimizer);
   model.compile({.loss = "categorical_crossentropy", .optimizer = std::move(opt), .metrics = {"accuracy"}});
   Tensor y_train = data::to_categorical(d.train.y, 10), y_test = data::to_categorical(d.test.y, 10);
@@ -78,8 +90,11 @@ int train_command(const TrainArgs& a) {
   return 0;
 }
 
-int evaluate_command(const std::string& path, const std::string& dataset, std::int64_t batch_size) {
+int evaluate_command(const std::string& path, const std::string& dataset, std::int64_t batch_size,
+                     const std::string& device) {
+  Device on = parse_device(device);
   auto model = train::load_model(path);
+  model->to(on);
   data::FashionMnist d = load_data(dataset);
   train::Logs score = model->evaluate(d.test.x, data::to_categorical(d.test.y, 10), {.batch_size = batch_size});
   std::printf("Test loss: %.4f\n", score["loss"]);
@@ -87,8 +102,10 @@ int evaluate_command(const std::string& path, const std::string& dataset, std::i
   return 0;
 }
 
-int predict_command(const std::string& path, const std::vector<std::string>& images) {
+int predict_command(const std::string& path, const std::vector<std::string>& images, const std::string& device) {
+  Device on = parse_device(device);
   auto model = train::load_model(path);
+  model->to(on);
   const auto& in = model->network().input_shape();
   if (!in || in->size() != 3) fail<ValueError>(path, ": predict needs a model with an image input (H, W, C)");
   const auto& names = data::fashion_mnist_class_names();
@@ -131,30 +148,33 @@ int main(int argc, char** argv) {
   train_cmd->add_option("--early-stopping", t.early_stopping, "patience on val_loss (0: off)")->check(CLI::NonNegativeNumber);
   train_cmd->add_option("--seed", t.seed)->capture_default_str();
   train_cmd->add_option("--threads", t.threads, "threads (default: all cores)")->check(CLI::PositiveNumber);
+  train_cmd->add_option("--device", t.device, "cpu, cuda or cuda:N")->capture_default_str();
   train_cmd->add_option("--max-steps", t.max_steps, "cap the batches of each epoch")->check(CLI::NonNegativeNumber);
   train_cmd->add_option("--output", t.output)->capture_default_str();
   train_cmd->add_option("--history", t.history, "write per-epoch figures to FILE.csv");
   train_cmd->add_option("--verbose", t.verbose, "0 silent, 1 progress bar, 2 one line per epoch")
       ->check(CLI::Range(0, 2))->capture_default_str();
 
-  std::string path, dataset = "fashion-mnist", model_name;
+  std::string path, dataset = "fashion-mnist", model_name, device = "cpu";
   std::int64_t batch_size = 128;
   std::vector<std::string> images;
   auto* eval_cmd = app.add_subcommand("evaluate", "print the test loss and accuracy of a saved model");
   eval_cmd->add_option("MODEL", path, "a .cortex file")->required();
   eval_cmd->add_option("--dataset", dataset)->capture_default_str();
   eval_cmd->add_option("--batch-size", batch_size)->check(CLI::PositiveNumber)->capture_default_str();
+  eval_cmd->add_option("--device", device, "cpu, cuda or cuda:N")->capture_default_str();
   auto* predict_cmd = app.add_subcommand("predict", "classify PNG images with a saved model");
   predict_cmd->add_option("MODEL", path, "a .cortex file")->required();
   predict_cmd->add_option("IMAGES", images, "PNG files")->required();
+  predict_cmd->add_option("--device", device, "cpu, cuda or cuda:N")->capture_default_str();
   auto* summary_cmd = app.add_subcommand("summary", "print a model's layers and parameter counts");
   summary_cmd->add_option("MODEL", path, "a .cortex file");
   summary_cmd->add_option("--model", model_name, "lecture-cnn, mlp or FILE.json");
 
   CLI11_PARSE(app, argc, argv);
   try {
-    if (*eval_cmd) return evaluate_command(path, dataset, batch_size);
-    if (*predict_cmd) return predict_command(path, images);
+    if (*eval_cmd) return evaluate_command(path, dataset, batch_size, device);
+    if (*predict_cmd) return predict_command(path, images, device);
     if (*summary_cmd) {
       if (path.empty() && model_name.empty()) model_name = "lecture-cnn";
       return summary_command(path, model_name);

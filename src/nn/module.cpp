@@ -7,9 +7,28 @@
 #include <unordered_map>
 
 #include "cortex/autograd/grad_mode.h"
+#include "cortex/backends/kernels.h"
 #include "cortex/ops/elementwise.h"
 
 namespace cortex::nn {
+namespace {
+
+// Points t's TensorImpl at a copy of its data on `device` (PyTorch's
+// `param.data = param.data.to(device)`), so every handle on t sees the move;
+// its gradient, if any, moves along.
+void move_in_place(Tensor& t, Device device) {
+  if (t.device() == device) return;
+  NoGradGuard no_grad;
+  Tensor moved = t.detach().contiguous().to(device);
+  Tensor grad = t.grad();
+  TensorImpl& impl = *t.impl();
+  impl.storage = moved.storage();
+  impl.strides = moved.strides();
+  impl.offset = moved.offset();
+  if (grad.defined()) t.set_grad(grad.to(device));
+}
+
+}  // namespace
 
 Module::Module(std::string type) : type_(std::move(type)), name_(snake_case(type_)) {}
 
@@ -27,12 +46,14 @@ void Module::build(const Shape& input_shape) {
 }
 
 Tensor& Module::register_parameter(const std::string& name, Tensor value) {
+  if (value.device() != device_) value = value.detach().to(device_);
   value.set_requires_grad(true);
   params_.emplace_back(name, std::move(value));
   return params_.back().second;
 }
 
 Tensor& Module::register_buffer(const std::string& name, Tensor value) {
+  if (value.device() != device_) value = value.detach().to(device_);
   buffers_.emplace_back(name, std::move(value));
   return buffers_.back().second;
 }
@@ -41,6 +62,7 @@ void Module::register_module(const std::string& name, std::shared_ptr<Module> ch
   if (!child) fail<ValueError>(type_, " cannot register a null module as '", name, "'");
   if (gen_) child->set_generator(gen_);
   child->train(training_);
+  child->to(device_);
   children_.emplace_back(name, std::move(child));
 }
 
@@ -129,6 +151,17 @@ void Module::set_generator(std::shared_ptr<Generator> gen) {
 Generator& Module::generator() {
   if (!gen_) gen_ = std::make_shared<Generator>(0);
   return *gen_;
+}
+
+Module& Module::to(Device device) {
+  if (device.is_cuda() && !backend::cuda_available())
+    fail<DeviceError>(type_, " '", name_, "' cannot move to ", device.str(),
+                      ": no CUDA device is available (that needs a build with the cuda preset and an NVIDIA GPU)");
+  device_ = device;
+  for (auto& [n, t] : params_) move_in_place(t, device);
+  for (auto& [n, t] : buffers_) move_in_place(t, device);
+  for (auto& [n, c] : children_) c->to(device);
+  return *this;
 }
 
 Tensor Module::regularization_loss() const {

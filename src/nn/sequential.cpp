@@ -61,7 +61,7 @@ void Sequential::build_impl(const Shape& input_shape) {
   eval();
   Shape probe = input_shape;
   probe[0] = 1;
-  Tensor x = zeros(probe);
+  Tensor x = zeros(probe, DType::f32, device());
   for (auto& l : layers_) x = (*l)(x);
   train(was_training);
 }
@@ -130,7 +130,7 @@ std::string Sequential::summary(const std::string& model_name) {
   eval();
   Shape probe{1};
   if (input_shape_) probe.insert(probe.end(), input_shape_->begin(), input_shape_->end());
-  Tensor x = input_shape_ ? zeros(probe) : Tensor();
+  Tensor x = input_shape_ ? zeros(probe, DType::f32, device()) : Tensor();
   for (std::size_t i = 0; i < layers_.size(); ++i) {
     auto& l = layers_[i];
     std::string shape = "?";

@@ -2,6 +2,7 @@
 #include "cortex/train/model.h"
 
 #include <cmath>
+#include <optional>
 
 #include "cortex/autograd/grad_mode.h"
 #include "cortex/nn/init.h"
@@ -35,6 +36,18 @@ void Model::compile(CompileOptions o) {
   if (net_->built()) optimizer_->set_params(net_->parameters());
 }
 
+Model& Model::to(Device device) {
+  net_->to(device);
+  // The parameters moved in place; set_params makes slots beside them and
+  // load_state carries the old slots over (a no-op move on the same device).
+  if (optimizer_ && !optimizer_->params().empty()) {
+    optim::NamedTensors state = optimizer_->state();
+    optimizer_->set_params(net_->parameters());
+    optimizer_->load_state(state);
+  }
+  return *this;
+}
+
 std::string Model::summary() { return net_->summary(); }
 
 Tensor Model::forward_for_loss(const Tensor& x, bool& from_logits) {
@@ -58,35 +71,58 @@ void accumulate(Logs& sums, const std::string& name, double value) { sums[name] 
 
 Logs Model::run_epoch(data::DataLoader& loader, std::int64_t steps, const std::vector<std::shared_ptr<Callback>>& cbs) {
   Logs sums;
-  std::int64_t seen = 0, done = 0;
+  std::int64_t seen = 0, done = 0, queued = 0;
   net_->train();
-  for (const data::Batch& b : loader) {
-    if (done == steps) break;
+  // A step's results, read back (loss, metrics, callbacks) by finish().
+  struct Step {
+    Tensor total, y, out;
     bool from_logits = false;
-    Tensor out = forward_for_loss(b.x, from_logits);
-    Tensor loss = losses::compute(loss_, b.y, out, from_logits);
-    Tensor reg = net_->regularization_loss();
-    Tensor total = reg.defined() ? loss + reg : loss;
-    optimizer_->zero_grad();
-    total.backward();
-    optimizer_->step();
-    std::int64_t n = b.x.shape()[0];
+  };
+  auto finish = [&](const Step& s) {
+    const std::int64_t n = s.y.shape()[0];
     seen += n;
-    double lv = total.item();
-    accumulate(sums, "loss", lv * n);
+    accumulate(sums, "loss", s.total.item() * n);
     Logs batch_logs{{"loss", sums["loss"] / seen}};
     {
       NoGradGuard no_grad;
-      Tensor probs = from_logits ? nn::activate(loss_.fuses_with, out) : out;
+      Tensor probs = s.from_logits ? nn::activate(loss_.fuses_with, s.out) : s.out;
       for (std::size_t i = 0; i < metrics_.size(); ++i) {
-        accumulate(sums, metrics_[i], metric_hits(resolved_[i], b.y, probs));
+        accumulate(sums, metrics_[i], metric_hits(resolved_[i], s.y, probs));
         batch_logs[metrics_[i]] = sums[metrics_[i]] / seen;
       }
     }
     ++done;
     for (auto& cb : cbs) cb->on_batch_end(*this, done, batch_logs);
+  };
+  // On a GPU, step i is read back only once step i + 1 has been queued, so the
+  // device never waits for the host between steps (batch callbacks run one
+  // step late there). On the CPU every step finishes before the next starts.
+  const bool lag = device().is_cuda();
+  std::optional<Step> pending;
+  for (const data::Batch& batch : loader) {
+    if (queued == steps) break;
+    data::Batch b{batch.x.to(device()), batch.y.to(device())};  // the loader makes CPU batches
+    Step s;
+    s.y = b.y;
+    s.out = forward_for_loss(b.x, s.from_logits);
+    Tensor loss = losses::compute(loss_, b.y, s.out, s.from_logits);
+    Tensor reg = net_->regularization_loss();
+    Tensor total = reg.defined() ? loss + reg : loss;
+    optimizer_->zero_grad();
+    total.backward();
+    optimizer_->step();
+    ++queued;
+    s.total = total.detach();
+    s.out = s.out.detach();
+    if (lag) {
+      if (pending) finish(*pending);
+      pending = std::move(s);
+    } else {
+      finish(s);
+    }
     if (stop_training) break;
   }
+  if (pending) finish(*pending);
   Logs logs;
   for (auto& [k, v] : sums) logs[k] = seen ? v / seen : NAN;
   return logs;
@@ -151,8 +187,9 @@ Logs Model::evaluate(const Tensor& x, const Tensor& y, EvaluateOptions o) {
   data::DataLoader loader(x, y, {.batch_size = o.batch_size, .shuffle = false, .prefetch = 0});
   Logs sums;
   std::int64_t seen = 0, done = 0;
-  for (const data::Batch& b : loader) {
+  for (const data::Batch& batch : loader) {
     if (o.max_steps > 0 && done == o.max_steps) break;
+    data::Batch b{batch.x.to(device()), batch.y.to(device())};
     bool from_logits = false;
     Tensor out = forward_for_loss(b.x, from_logits);
     std::int64_t n = b.x.shape()[0];
@@ -178,8 +215,10 @@ Tensor Model::predict(const Tensor& x, std::int64_t batch_size) {
   bool was_training = net_->is_training();
   net_->eval();
   std::vector<Tensor> outs;
-  for (std::int64_t i = 0; i < x.shape()[0]; i += batch_size)
-    outs.push_back((*net_)(x.slice(0, i, std::min(i + batch_size, x.shape()[0])).contiguous()));
+  for (std::int64_t i = 0; i < x.shape()[0]; i += batch_size) {
+    Tensor xb = x.slice(0, i, std::min(i + batch_size, x.shape()[0])).contiguous().to(device());
+    outs.push_back((*net_)(xb).to(Device::cpu()));
+  }
   net_->train(was_training);
   if (outs.empty()) fail<ValueError>("predict got an empty batch");
   return outs.size() == 1 ? outs[0] : concat(outs, 0);

@@ -21,10 +21,11 @@ void Model::save(const std::string& path) const {
   if (optimizer_) compile["optimizer"] = nlohmann::json::parse(optimizer_->config_json());
   nlohmann::json state{{"epoch", epoch_}, {"seed", gen_->seed()}, {"offset", gen_->offset()}};
 
+  // The file holds host copies, whatever device the model is on.
   std::vector<std::pair<std::string, Tensor>> tensors;
-  for (auto& [n, t] : net_->state_dict()) tensors.emplace_back("model." + n, t);
+  for (auto& [n, t] : net_->state_dict()) tensors.emplace_back("model." + n, t.detach().to(Device::cpu()));
   if (optimizer_ && !optimizer_->params().empty())
-    for (auto& [n, t] : optimizer_->state()) tensors.emplace_back("optimizer." + n, t);
+    for (auto& [n, t] : optimizer_->state()) tensors.emplace_back("optimizer." + n, t.to(Device::cpu()));
   io::save_tensors(path, tensors,
                    {{"format", kFormat}, {"architecture", arch.dump()}, {"compile", compile.dump()},
                     {"training_state", state.dump()}});

@@ -22,7 +22,7 @@ if [[ -d /usr/share/datasets/fashion-mnist ]]; then
     >"$dir/train.log" 2>&1 || fail "train: $(cat "$dir/train.log")"
   grep -q "2/2 \[==============================\]" "$dir/train.log" || fail "no progress line: $(cat "$dir/train.log")"
   grep -q "^epoch,accuracy,loss,val_accuracy,val_loss" "$dir/h.csv" || fail "history header: $(head -1 "$dir/h.csv")"
-  "$cortex" evaluate "$dir/m.cortex" --batch-size 500 >"$dir/eval.log" || fail "evaluate"
+  "$cortex" evaluate "$dir/m.cortex" --batch-size 500 --device cpu >"$dir/eval.log" || fail "evaluate"
   grep -q "^Test loss: " "$dir/eval.log" && grep -q "^Test accuracy: " "$dir/eval.log" || fail "evaluate output"
   # A 56x56 grey PNG written with the standard library only.
   /usr/bin/python3 - "$dir/img.png" <<'PY'
@@ -47,4 +47,11 @@ echo '{"layers": [{"type": "Conv2D", "config": {"filters": 4}}], "input_shape": 
 expect_error "Conv2D 'conv2d' expects a rank-4" "$cortex" summary --model "$dir/flat.json"
 printf 'garbage' >"$dir/bad.cortex"
 expect_error "corrupt tensor file" "$cortex" evaluate "$dir/bad.cortex"
+expect_error "expects cpu, cuda or cuda:N" "$cortex" train --device bogus --max-steps 1
+expect_error "expects cpu, cuda or cuda:N" "$cortex" evaluate "$dir/bad.cortex" --device gpu
+expect_error "expects cpu, cuda or cuda:N" "$cortex" predict "$dir/bad.cortex" "$dir/img.png" --device cuda:x
+# Without a GPU, --device cuda stops before the data loads, naming the device;
+# with one, the run gets as far as the missing data set.
+if nvidia-smi -L >/dev/null 2>&1; then cuda_words="cuda:0\|dataset-fashion-mnist"; else cuda_words="cuda:0"; fi
+expect_error "$cuda_words" "$cortex" train --device cuda --dataset "$dir/none" --max-steps 1
 echo "cli smoke: all checks passed"

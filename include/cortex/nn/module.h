@@ -52,6 +52,14 @@ class Module {
   void set_generator(std::shared_ptr<Generator> gen);
   Generator& generator();
 
+  // Moves every parameter and buffer of this module and its children to
+  // `device` in place: each keeps its name, requires_grad and identity, so
+  // every handle on it (a layer's, an optimizer's) sees the moved tensor.
+  // Layers built later draw their weights on the host with generator() as
+  // on the CPU, then move them here. Throws DeviceError for a missing GPU.
+  Module& to(Device device);
+  Device device() const { return device_; }
+
   // Sum of the regularisation penalties of this module and its children
   // (an undefined tensor when there are none).
   virtual Tensor regularization_loss() const;
@@ -81,6 +89,7 @@ class Module {
   std::string name_;
   bool built_ = false;
   bool training_ = true;
+  Device device_ = Device::cpu();
   std::shared_ptr<Generator> gen_;
   NamedTensors params_;
   NamedTensors buffers_;

@@ -62,10 +62,17 @@ class Model {
   std::string summary();
 
   // Weights, optimizer state, training state and the architecture, written
-  // atomically in the safetensors layout (model.cortex).
+  // atomically in the safetensors layout (model.cortex), from whatever device.
   void save(const std::string& path) const;
-  // Restores weights, optimizer and training state saved by this model's save().
+  // Restores weights, optimizer and training state saved by this model's save()
+  // onto the model's device.
   void load_weights(const std::string& path);
+
+  // Moves the network to `device` (model.to(Device::cuda())), with the
+  // optimizer's state when compiled; fit, evaluate and predict then move each
+  // batch there, and predict hands back CPU tensors. Returns *this.
+  Model& to(Device device);
+  Device device() const { return net_->device(); }
 
   nn::Sequential& network() { return *net_; }
   optim::Optimizer& optimizer();
@@ -100,7 +107,8 @@ class Sequential : public Model {
 std::shared_ptr<nn::Sequential> sequential_from_json(const std::string& json);
 
 // Rebuilds a model from a file written by save(): architecture, weights,
-// compile settings, optimizer and training state. Bad files raise cortex::Error.
+// compile settings, optimizer and training state, on the CPU (move it with
+// to()). Bad files raise cortex::Error.
 std::unique_ptr<Model> load_model(const std::string& path);
 
 }  // namespace cortex::train

@@ -1,0 +1,123 @@
+// Model::to: the one word that moves training to a GPU. Batches follow the
+// model, files and predictions stay on the host, a run moved half-way goes on
+// as it would have. Where a GPU is present the tests move to it; elsewhere
+// they check the same on the CPU, and that asking for a GPU fails cleanly.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "support.h"
+#include "support/check.h"
+
+namespace cortex::train {
+namespace {
+
+using testing::temp_path;
+using testing::tiny_data;
+using testing::tiny_model;
+
+Device target() { return backend::cuda_available() ? Device::cuda() : Device::cpu(); }
+
+TEST(ModelTo, MovingAfterCompileAndAnEpochContinuesTheRun) {
+  auto [x, y] = tiny_data(64);
+  FitOptions fit{.batch_size = 16, .epochs = 2, .verbose = 0, .shuffle = false};
+  auto whole = tiny_model(7);
+  History expected = whole->fit(x, y, fit);
+
+  auto moved = tiny_model(7);
+  moved->fit(x, y, {.batch_size = 16, .epochs = 1, .verbose = 0, .shuffle = false});
+  Model& same = moved->to(target());
+  EXPECT_EQ(&same, moved.get());
+  EXPECT_EQ(moved->device(), target());
+  for (const Tensor& p : moved->optimizer().params()) EXPECT_EQ(p.device(), target());
+  for (auto& [name, t] : moved->optimizer().state())  // the slots, after two scalars made on the host
+    if (name != "iterations" && name != "learning_rate") {
+      EXPECT_EQ(t.device(), target()) << name;
+    }
+  EXPECT_EQ(moved->optimizer().iterations(), 4);
+
+  fit.initial_epoch = 1;
+  History rest = moved->fit(x, y, fit);
+  ASSERT_EQ(rest.history["loss"].size(), 1u);
+  EXPECT_NEAR(rest.history["loss"][0], expected.history["loss"][1], 1e-5 * expected.history["loss"][1]);
+  EXPECT_NEAR(moved->evaluate(x, y)["loss"], whole->evaluate(x, y)["loss"], 1e-5);
+}
+
+TEST(ModelTo, PredictAndSaveHandBackHostTensorsAndLoadingIsOnTheCpu) {
+  auto m = tiny_model(2);
+  auto [x, y] = tiny_data(48);
+  m->to(target());
+  m->fit(x, y, {.batch_size = 16, .epochs = 1, .verbose = 0});
+  Tensor p = m->predict(x, 20);
+  EXPECT_TRUE(p.device().is_cpu());
+  EXPECT_EQ(p.shape(), (Shape{48, 3}));
+
+  std::string path = temp_path("moved.cortex");
+  m->save(path);
+  std::unique_ptr<Model> back = load_model(path);
+  EXPECT_TRUE(back->device().is_cpu());
+  for (const Tensor& t : back->network().parameters()) EXPECT_TRUE(t.device().is_cpu());
+  EXPECT_ALL_CLOSE(back->predict(x), p, 1e-5, 1e-6);
+  back->to(target());
+  EXPECT_ALL_CLOSE(back->predict(x), p, 1e-5, 1e-6);
+  EXPECT_EQ(back->evaluate(x, y)["accuracy"], m->evaluate(x, y)["accuracy"]);
+}
+
+TEST(ModelTo, CudaWithoutADeviceThrowsDeviceError) {
+  if (backend::cuda_available()) GTEST_SKIP() << "a CUDA device is present";
+  auto m = tiny_model();
+  auto [x, y] = tiny_data(16);
+  try {
+    m->to(Device::cuda());
+    FAIL() << "moving to a missing GPU must throw";
+  } catch (const DeviceError& e) {
+    EXPECT_NE(std::string(e.what()).find("cuda:0"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(m->device().is_cpu());
+  EXPECT_NO_THROW(m->fit(x, y, {.batch_size = 8, .verbose = 0}));
+}
+
+// The lecture CNN, compiled as the lecture does (Adadelta 1.0, rho 0.95, eps 1e-7).
+std::unique_ptr<Model> lecture_cnn(std::uint64_t seed) {
+  using namespace nn;
+  auto m = std::make_unique<Sequential>(
+      std::initializer_list<Layer>{
+          Input({28, 28, 1}),
+          Conv2D({.filters = 32, .kernel_size = {3, 3}, .activation = "relu"}),
+          Conv2D({.filters = 64, .kernel_size = {3, 3}, .activation = "relu"}),
+          MaxPooling2D({.pool_size = {2, 2}}),
+          Dropout(0.25),
+          Flatten(),
+          Dense({.units = 128, .activation = "relu"}),
+          Dropout(0.5),
+          Dense({.units = 10, .activation = "softmax"}),
+      },
+      seed);
+  m->compile({.loss = "categorical_crossentropy",
+              .optimizer = std::make_shared<optim::Adadelta>(
+                  optim::AdadeltaOptions{.learning_rate = 1.0, .rho = 0.95, .epsilon = 1e-7})});
+  return m;
+}
+
+// Same seed, same weights (drawn on the host), same dropout masks (the same
+// Philox stream on both devices): three steps must give the same losses.
+TEST(CudaTraining, LectureCnnStepsMatchCpu) {
+  if (!backend::cuda_available()) GTEST_SKIP() << "no CUDA device";
+  Generator g(21);
+  Tensor x = rand({32, 28, 28, 1}, g);
+  Tensor y = data::to_categorical(argmax(rand({32, 10}, g), 1), 10);
+  // One batch per epoch: each epoch's loss is one step's.
+  FitOptions fit{.batch_size = 32, .epochs = 3, .verbose = 0, .shuffle = false};
+  auto cpu = lecture_cnn(5);
+  auto gpu = lecture_cnn(5);
+  gpu->to(Device::cuda());
+  std::vector<double> expected = cpu->fit(x, y, fit).history["loss"];
+  std::vector<double> got = gpu->fit(x, y, fit).history["loss"];
+  ASSERT_EQ(expected.size(), 3u);
+  ASSERT_EQ(got.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_NEAR(got[i], expected[i], 1e-4 * std::abs(expected[i])) << "step " << i;
+  for (const Tensor& p : gpu->network().parameters()) EXPECT_TRUE(p.device().is_cuda());
+}
+
+}  // namespace
+}  // namespace cortex::train
