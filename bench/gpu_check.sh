@@ -1,0 +1,45 @@
+#!/bin/bash
+# The GPU check, run on a machine with an NVIDIA GPU (the device tool):
+#   1. the cuda build: the binaries packed by bench/gpu_pack.sh (.gpu/pkg.tar.xz)
+#      when present, else `cmake --preset cuda` built here;
+#   2. the test binaries (every CUDA test runs; nothing may skip for want of a GPU);
+#   3. bench_gpu beside bench/torch_gpu.py (the PyTorch of that machine), in one run;
+#   4. a table (bench/gpu_table.py).
+# Results go to $OUT (the device tool's folder) or bench/results/gpu.
+#   bash bench/gpu_check.sh [--quick]
+set -uo pipefail
+cd "$(dirname "$0")/.."
+out=${OUT:-bench/results/gpu}
+mkdir -p "$out"
+steps=100 rounds=5
+[ "${1:-}" = "--quick" ] && steps=30 rounds=3
+
+if [ -f .gpu/pkg.tar.xz ]; then
+  bin=/tmp/cortex_gpu
+  mkdir -p $bin && tar xJf .gpu/pkg.tar.xz -C $bin
+  tests=$bin/bin bench=$bin/bin
+  cudnn=$(python3 -c 'import nvidia.cudnn, os; print(os.path.join(list(nvidia.cudnn.__path__)[0], "lib"))' 2>/dev/null)
+  export LD_LIBRARY_PATH=$bin/lib:${cudnn:+$cudnn:}/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
+  # The golden tests read the goldens from the path they were built at.
+  [ -e /work/main ] || { mkdir -p /work && ln -s "$PWD" /work/main; }
+else
+  cmake --preset cuda && cmake --build --preset cuda || exit 1
+  tests=build/cuda/tests bench=build/cuda/bench
+fi
+
+nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm --format=csv,noheader | tee "$out/gpu.txt"
+log="$out/tests.log"
+: > "$log"
+failed=0
+for t in test_backends test_optim test_nn test_train test_ops test_autograd test_core; do
+  echo "== $t" >> "$log"
+  if ! timeout 300 "$tests/$t" --gtest_brief=1 >> "$log" 2>&1; then failed=1; echo "FAILED: $t" | tee -a "$log"; fi
+  grep -E "PASSED|FAILED|SKIPPED" "$log" | tail -3
+done
+skipped=$(grep -c "no CUDA device" "$log")
+echo "tests: $( [ $failed = 0 ] && echo all passed || echo FAILURES ), CUDA skips: $skipped" | tee -a "$log"
+
+timeout 400 "$bench/bench_gpu" --steps $steps --rounds $rounds > "$out/cortex.jsonl" 2>> "$log"
+PYTHONUNBUFFERED=1 timeout 400 python3 bench/torch_gpu.py --steps $steps --rounds $rounds --precisions fp32,bf16 \
+  > "$out/torch.jsonl" 2>> "$log"
+python3 bench/gpu_table.py "$out/cortex.jsonl" "$out/torch.jsonl" "$out/gpu.txt" | tee "$out/table.md"
