@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "cortex/backends/kernels.h"
 #include "cortex/train/train.h"
 
 using namespace cortex;
@@ -71,13 +72,16 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 
 int main(int argc, char** argv) try {
   int steps = 100, warmup = 20, rounds = 5;
-  std::string models = "lecture,vgg", device_name = "cuda";
+  bool profile = false;  // capture only the timed rounds for `ncu --profile-from-start off`
+  std::string models = "lecture,vgg", device_name = "cuda", precisions = "fp32,bf16";
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--steps")) steps = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--warmup")) warmup = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--rounds")) rounds = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--models")) models = argv[i + 1];
     else if (!std::strcmp(argv[i], "--device")) device_name = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--precisions")) precisions = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--profile")) profile = std::atoi(argv[i + 1]) != 0;
     else {
       std::fprintf(stderr, "bench_gpu: unknown option %s\n", argv[i]);
       return 2;
@@ -86,40 +90,45 @@ int main(int argc, char** argv) try {
   const Device device = device_name == "cpu" ? Device::cpu() : Device::cuda();
   std::stringstream list(models);
   for (std::string name; std::getline(list, name, ',');) {
-    const Spec spec = name == "lecture" ? Spec{"lecture", {28, 28, 1}, 128} : Spec{"vgg", {32, 32, 3}, 256};
-    auto model = make(name);
-    model->to(device);
-    // Enough images that no epoch runs short of the steps asked for.
-    const std::int64_t n = name == "lecture" ? 60000 : spec.batch * std::max(steps, warmup);
-    Generator gen(0);
-    Shape xs{n};
-    xs.insert(xs.end(), spec.input.begin(), spec.input.end());
-    const Tensor x = rand(xs, gen);
-    std::vector<std::int64_t> labels(static_cast<std::size_t>(n));
-    for (auto& l : labels) l = static_cast<std::int64_t>(gen.next_below(10));
-    const Tensor y = data::to_categorical(from_vector(labels), 10);
-    auto fit = [&](std::int64_t max_steps) {
-      model->fit(x, y, {.batch_size = spec.batch, .epochs = 1, .verbose = 0, .shuffle = false, .max_steps = max_steps});
-    };
-    fit(warmup);
-    std::vector<double> ips;
-    for (int r = 0; r < rounds; ++r) {
-      const auto t0 = std::chrono::steady_clock::now();
-      fit(steps);
-      ips.push_back(static_cast<double>(steps * spec.batch) / seconds_since(t0));
+    std::stringstream plist(precisions);
+    for (std::string precision; std::getline(plist, precision, ',');) {
+      const Spec spec = name == "lecture" ? Spec{"lecture", {28, 28, 1}, 128} : Spec{"vgg", {32, 32, 3}, 256};
+      auto model = make(name);
+      model->to(device);
+      // Enough images that no epoch runs short of the steps asked for.
+      const std::int64_t n = name == "lecture" ? 60000 : spec.batch * std::max(steps, warmup);
+      Generator gen(0);
+      Shape xs{n};
+      xs.insert(xs.end(), spec.input.begin(), spec.input.end());
+      const Tensor x = rand(xs, gen);
+      std::vector<std::int64_t> labels(static_cast<std::size_t>(n));
+      for (auto& l : labels) l = static_cast<std::int64_t>(gen.next_below(10));
+      const Tensor y = data::to_categorical(from_vector(labels), 10);
+      auto fit = [&](std::int64_t max_steps) {
+        model->fit(x, y, {.batch_size = spec.batch, .epochs = 1, .verbose = 0, .shuffle = false,
+                          .max_steps = max_steps, .precision = precision});
+      };
+      fit(warmup);
+      std::vector<double> ips;
+      if (profile) backend::cuda_profiler(true);
+      for (int r = 0; r < rounds; ++r) {
+        const auto t0 = std::chrono::steady_clock::now();
+        fit(steps);
+        ips.push_back(static_cast<double>(steps * spec.batch) / seconds_since(t0));
+      }
+      if (profile) backend::cuda_profiler(false);
+      std::sort(ips.begin(), ips.end());
+      std::printf("{\"side\": \"cortex\", \"model\": \"%s\", \"precision\": \"%s\", \"device\": \"%s\", "
+                  "\"images_per_s\": %.1f, \"min\": %.1f, \"max\": %.1f",
+                  name.c_str(), precision.c_str(), device.str().c_str(), ips[ips.size() / 2], ips.front(), ips.back());
+      if (name == "lecture" && !profile) {  // one pass over 60,000 images, the last batch short
+        const auto t0 = std::chrono::steady_clock::now();
+        fit(0);
+        std::printf(", \"epoch_s\": %.3f", seconds_since(t0));
+      }
+      std::printf("}\n");
+      std::fflush(stdout);
     }
-    std::vector<double> sorted = ips;
-    std::sort(sorted.begin(), sorted.end());
-    std::printf("{\"side\": \"cortex\", \"model\": \"%s\", \"precision\": \"fp32\", \"device\": \"%s\", "
-                "\"images_per_s\": %.1f, \"min\": %.1f, \"max\": %.1f",
-                name.c_str(), device.str().c_str(), sorted[sorted.size() / 2], sorted.front(), sorted.back());
-    if (name == "lecture") {  // one pass over 60,000 images, the last batch short
-      const auto t0 = std::chrono::steady_clock::now();
-      fit(0);
-      std::printf(", \"epoch_s\": %.3f", seconds_since(t0));
-    }
-    std::printf("}\n");
-    std::fflush(stdout);
   }
   return 0;
 } catch (const cortex::Error& e) {

@@ -4,15 +4,22 @@
 #      when present, else `cmake --preset cuda` built here;
 #   2. the test binaries (every CUDA test runs; nothing may skip for want of a GPU);
 #   3. bench_gpu beside bench/torch_gpu.py (the PyTorch of that machine), in one run;
-#   4. a table (bench/gpu_table.py).
+#   4. a table (bench/gpu_table.py);
+#   5. with --profile, ncu's kernel times of two VGG training steps, summed by kernel.
 # Results go to $OUT (the device tool's folder) or bench/results/gpu.
-#   bash bench/gpu_check.sh [--quick]
+#   bash bench/gpu_check.sh [--quick] [--profile]
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-bench/results/gpu}
 mkdir -p "$out"
-steps=100 rounds=5
-[ "${1:-}" = "--quick" ] && steps=30 rounds=3
+steps=100 rounds=5 profile=0
+for arg in "$@"; do
+  case $arg in
+    --quick) steps=30 rounds=3 ;;
+    --profile) profile=1 ;;
+    *) echo "gpu_check: unknown option $arg (expected --quick or --profile)"; exit 2 ;;
+  esac
+done
 
 if [ -f .gpu/pkg.tar.xz ]; then
   bin=/tmp/cortex_gpu
@@ -43,3 +50,11 @@ timeout 400 "$bench/bench_gpu" --steps $steps --rounds $rounds > "$out/cortex.js
 PYTHONUNBUFFERED=1 timeout 400 python3 bench/torch_gpu.py --steps $steps --rounds $rounds --precisions fp32,bf16 \
   > "$out/torch.jsonl" 2>> "$log"
 python3 bench/gpu_table.py "$out/cortex.jsonl" "$out/torch.jsonl" "$out/gpu.txt" | tee "$out/table.md"
+
+if [ $profile = 1 ]; then
+  ncu=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1)
+  timeout 240 "$ncu" --profile-from-start off --clock-control none --metrics gpu__time_duration.sum --csv --page raw \
+    "$bench/bench_gpu" --models vgg --precisions fp32 --steps 2 --warmup 3 --rounds 1 --profile 1 \
+    > "$out/ncu.csv" 2>> "$log"
+  python3 bench/gpu_profile.py "$out/ncu.csv" 2 | tee "$out/profile.md"
+fi

@@ -60,7 +60,7 @@ data::FashionMnist load_data(const std::string& dataset) {
 
 struct TrainArgs {
   std::string model = "lecture-cnn", dataset = "fashion-mnist", optimizer = "adadelta", output = "model.cortex",
-              history, device = "cpu";
+              history, device = "cpu", precision = "fp32";
   int epochs = 12, verbose = 1, threads = 0, early_stopping = 0;
   std::int64_t batch_size = 128, max_steps = 0;
   double lr = 0, validation_split = 0;
@@ -82,7 +82,7 @@ int train_command(const TrainArgs& a) {
   if (!a.history.empty()) callbacks.push_back(std::make_shared<train::CSVLogger>(a.history));
   train::FitOptions fit{.batch_size = a.batch_size, .epochs = a.epochs, .verbose = a.verbose,
                         .validation_split = a.validation_split, .callbacks = callbacks, .seed = a.seed,
-                        .max_steps = a.max_steps};
+                        .max_steps = a.max_steps, .precision = a.precision};
   if (a.validation_split == 0) fit.validation_data = std::make_pair(d.test.x, y_test);
   model.fit(d.train.x, y_train, fit);
   model.save(a.output);
@@ -149,6 +149,9 @@ int main(int argc, char** argv) {
   train_cmd->add_option("--seed", t.seed)->capture_default_str();
   train_cmd->add_option("--threads", t.threads, "threads (default: all cores)")->check(CLI::PositiveNumber);
   train_cmd->add_option("--device", t.device, "cpu, cuda or cuda:N")->capture_default_str();
+  train_cmd->add_option("--precision", t.precision, "fp32, or bf16 (mixed precision, CUDA only)")
+      ->check(CLI::IsMember({"fp32", "bf16"}))
+      ->capture_default_str();
   train_cmd->add_option("--max-steps", t.max_steps, "cap the batches of each epoch")->check(CLI::NonNegativeNumber);
   train_cmd->add_option("--output", t.output)->capture_default_str();
   train_cmd->add_option("--history", t.history, "write per-epoch figures to FILE.csv");

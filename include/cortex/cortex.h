@@ -8,6 +8,7 @@
 #include "cortex/core/tensor.h"
 #include "cortex/core/threads.h"
 #include "cortex/ops/activation.h"
+#include "cortex/ops/autocast.h"
 #include "cortex/ops/conv.h"
 #include "cortex/ops/creation.h"
 #include "cortex/ops/elementwise.h"

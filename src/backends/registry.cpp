@@ -89,6 +89,14 @@ CudaMath& cuda_math() {
   return math;
 }
 
+void cuda_profiler(bool on) {
+#ifdef CORTEX_WITH_CUDA
+  if (cuda_available()) cuda_profiler_capture(on);
+#else
+  (void)on;
+#endif
+}
+
 bool cuda_available() {
 #ifdef CORTEX_WITH_CUDA
   static const bool available = cuda_runtime_available();

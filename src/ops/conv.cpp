@@ -44,7 +44,7 @@ Conv2dParams params(const Conv2dOptions& o, const char* op) {
 void check_operands(const Tensor& x, const Tensor& w, const Tensor& bias, const char* op) {
   detail::check_defined(x, op, "the input");
   detail::check_defined(w, op, "the kernel");
-  detail::check_floating(x, op);
+  detail::check_floating_or_bf16(x, op);
   detail::check_same_dtype(x, w, op);
   detail::check_same_device(x, w, op);
   detail::check_rank(x, 4, op, "NHWC input");
@@ -79,6 +79,9 @@ Tensor bias_grad(const Tensor& g) { return sum(g.reshape({-1, g.shape()[3]}), {0
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dOptions& o) {
   const char* op = "conv2d";
   check_operands(x, w, bias, op);
+  if (detail::autocasts(x))
+    return conv2d(x.to(DType::bf16), w.to(DType::bf16), bias.defined() ? bias.to(DType::bf16) : bias, o)
+        .to(DType::f32);
   Conv2dParams p = params(o, op);
   std::int64_t n = x.shape()[0], h = x.shape()[1], wd = x.shape()[2], c = x.shape()[3];
   std::int64_t kh = w.shape()[0], kw = w.shape()[1], oc = w.shape()[3];
@@ -124,6 +127,10 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2d
 Tensor conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dOptions& o) {
   const char* op = "conv_transpose2d";
   check_operands(x, w, bias, op);
+  if (detail::autocasts(x)) {  // its bias is a broadcast add, kept in f32
+    Tensor y = conv_transpose2d(x.to(DType::bf16), w.to(DType::bf16), Tensor(), o).to(DType::f32);
+    return bias.defined() ? y + bias : y;
+  }
   Conv2dParams p = params(o, op);
   std::int64_t n = x.shape()[0], h = x.shape()[1], wd = x.shape()[2], c = x.shape()[3];
   std::int64_t kh = w.shape()[0], kw = w.shape()[1], oc = w.shape()[2] * p.groups;

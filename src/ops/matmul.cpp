@@ -49,8 +49,8 @@ Tensor matmul_raw(const Tensor& a, const Tensor& b, const Tensor* bias) {
 }
 
 void check_matmul(const Tensor& a, const Tensor& b, const char* op) {
-  detail::check_floating(a, op);
-  detail::check_floating(b, op);
+  detail::check_floating_or_bf16(a, op);
+  detail::check_floating_or_bf16(b, op);
   detail::check_same_dtype(a, b, op);
   detail::check_same_device(a, b, op);
 }
@@ -85,6 +85,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   detail::check_defined(a, "matmul", "a");
   detail::check_defined(b, "matmul", "b");
   check_matmul(a, b, "matmul");
+  if (detail::autocasts(a)) return matmul(a.to(DType::bf16), b.to(DType::bf16)).to(DType::f32);
   if (a.dim() == 0 || b.dim() == 0)
     fail<ShapeError>("matmul expects operands of rank >= 1, got shapes ", shape_str(a.shape()), " and ",
                      shape_str(b.shape()));
@@ -106,6 +107,10 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
     check_matmul(x, b, "linear");
     if (b.dim() != 1 || b.shape()[0] != out_features)
       fail<ShapeError>("linear expects a bias of shape [", out_features, "], got ", shape_str(b.shape()));
+  }
+  if (detail::autocasts(x)) {  // the product in bf16, the bias added in f32
+    Tensor y = linear(x.to(DType::bf16), w.to(DType::bf16), Tensor()).to(DType::f32);
+    return b.defined() ? y + b : y;
   }
   Tensor bc = b.defined() ? detail::contiguous_raw(b) : Tensor();
   Tensor x2 = x.dim() == 1 ? x.detach().view({1, x.shape()[0]}) : x.detach();

@@ -1,6 +1,8 @@
 // Argument checks and raw helpers shared by the op files.
 #include "op_util.h"
 
+#include "cortex/ops/autocast.h"
+
 #include <algorithm>
 
 namespace cortex::detail {
@@ -15,6 +17,27 @@ void check_floating(const Tensor& t, const char* op) {
     fail<DTypeError>(op, " expects a f32 or f64 tensor, got ", dtype_name(t.dtype()),
                      " (convert with .to(DType::f32))");
 }
+
+void check_floating_or_bf16(const Tensor& t, const char* op) {
+  check_defined(t, op, "its input");
+  if (t.dtype() != DType::bf16) check_floating(t, op);
+}
+
+namespace {
+thread_local bool autocast_on = false;
+}  // namespace
+
+bool autocasts(const Tensor& t) { return autocast_on && t.dtype() == DType::f32 && t.device().is_cuda(); }
+
+}  // namespace cortex::detail
+
+namespace cortex {
+AutocastScope::AutocastScope(bool enabled) : previous_(detail::autocast_on) { detail::autocast_on = enabled; }
+AutocastScope::~AutocastScope() { detail::autocast_on = previous_; }
+bool autocast_enabled() { return detail::autocast_on; }
+}  // namespace cortex
+
+namespace cortex::detail {
 
 void check_same_dtype(const Tensor& a, const Tensor& b, const char* op) {
   if (a.dtype() != b.dtype())

@@ -24,6 +24,11 @@ Fn kernel(Fn Kernels::*cell, Device device, const char* op) {
 
 void check_defined(const Tensor& t, const char* op, const char* arg);
 void check_floating(const Tensor& t, const char* op);
+// As check_floating, also accepting bf16 (matmul and conv take it, for autocast).
+void check_floating_or_bf16(const Tensor& t, const char* op);
+// True when an AutocastScope is alive and t is an f32 CUDA tensor: the op then
+// runs on bf16 copies of its operands and returns f32.
+bool autocasts(const Tensor& t);
 void check_same_dtype(const Tensor& a, const Tensor& b, const char* op);
 void check_same_device(const Tensor& a, const Tensor& b, const char* op);
 void check_rank(const Tensor& t, std::int64_t rank, const char* op, const char* what);

@@ -6,6 +6,7 @@
 
 #include "cortex/autograd/grad_mode.h"
 #include "cortex/nn/init.h"
+#include "cortex/ops/autocast.h"
 #include "cortex/ops/elementwise.h"
 #include "cortex/ops/reduce.h"
 #include "cortex/ops/shape_ops.h"
@@ -51,8 +52,18 @@ Model& Model::to(Device device) {
 std::string Model::summary() { return net_->summary(); }
 
 Tensor Model::forward_for_loss(const Tensor& x, bool& from_logits) {
+  AutocastScope autocast(autocast_);
   from_logits = !loss_.fuses_with.empty() && net_->final_activation() == loss_.fuses_with;
   return from_logits ? net_->forward_logits(x) : (*net_)(x);
+}
+
+void Model::set_precision(const std::string& precision, const char* what) {
+  if (precision != "fp32" && precision != "bf16")
+    fail<ValueError>(what, " expects precision \"fp32\" or \"bf16\", got \"", precision, "\"");
+  if (precision == "bf16" && !device().is_cuda())
+    fail<ValueError>(what, " with precision \"bf16\" needs the model on a CUDA device (model.to(Device::cuda())); "
+                     "bf16 on the CPU is not built yet, and this model is on ", device().str());
+  autocast_ = precision == "bf16";
 }
 
 namespace {
@@ -132,6 +143,7 @@ History Model::fit(const Tensor& x_in, const Tensor& y_in, FitOptions o) {
   check_xy(x_in, y_in, "fit");
   if (!compiled()) optimizer();  // throws the "not compiled" error
   if (o.batch_size < 1) fail<ValueError>("fit expects batch_size >= 1, got ", o.batch_size);
+  set_precision(o.precision, "fit");
   if (!(o.validation_split >= 0.0 && o.validation_split < 1.0))
     fail<ValueError>("fit expects validation_split in [0, 1), got ", o.validation_split);
   Tensor x = x_in, y = y_in;
@@ -165,7 +177,8 @@ History Model::fit(const Tensor& x_in, const Tensor& y_in, FitOptions o) {
     loader.set_epoch(e);
     Logs logs = run_epoch(loader, steps, cbs);
     if (val) {
-      Logs v = evaluate(val->first, val->second, {.batch_size = o.batch_size, .max_steps = o.max_steps});
+      Logs v = evaluate(val->first, val->second,
+                        {.batch_size = o.batch_size, .max_steps = o.max_steps, .precision = o.precision});
       for (auto& [k, value] : v) logs["val_" + k] = value;
     }
     epoch_ = e + 1;
@@ -181,6 +194,7 @@ History Model::fit(const Tensor& x_in, const Tensor& y_in, FitOptions o) {
 Logs Model::evaluate(const Tensor& x, const Tensor& y, EvaluateOptions o) {
   check_xy(x, y, "evaluate");
   if (!compiled()) optimizer();
+  set_precision(o.precision, "evaluate");
   NoGradGuard no_grad;
   bool was_training = net_->is_training();
   net_->eval();

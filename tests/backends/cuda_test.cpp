@@ -3,6 +3,8 @@
 // without one it checks that CUDA tensors fail with a clear error.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "support/check.h"
 
 namespace cortex {
@@ -97,6 +99,65 @@ TEST(Cuda, Tf32ConvolutionsStayWithinTf32Rounding) {
   // TF32 keeps 10 mantissa bits: errors near 1e-3 of the output's scale, never 1e-1.
   const double scale = max(abs(ref)).item();
   EXPECT_ALL_CLOSE(tf32, ref, 0.0, 5e-3 * scale);
+}
+
+// ||a - b|| / ||b||, on the host in f64.
+double relative_error(const Tensor& a, const Tensor& b) {
+  Tensor x = a.to(Device::cpu()).to(DType::f64), y = b.to(Device::cpu()).to(DType::f64);
+  return std::sqrt(sum(square(x - y)).item() / sum(square(y)).item());
+}
+
+// Under autocast, matmul, linear and the convolutions run in bf16 and hand
+// back f32; outputs and gradients stay within bf16 rounding of the f32
+// reference (||err|| / ||ref|| under 1e-2) and differ from it (they did run in bf16).
+TEST(Cuda, Bf16AutocastStaysWithinBf16Rounding) {
+  REQUIRE_CUDA();
+  using V = const std::vector<Tensor>&;
+  const std::vector<testing::ParityCase> cases = {
+      {"matmul", {{64, 96}, {96, 80}}, [](V x) { return matmul(x[0], x[1]); }},
+      {"linear", {{33, 19}, {19, 11}, {11}}, [](V x) { return linear(x[0], x[1], x[2]); }},
+      {"conv2d_bias", {{2, 12, 12, 32}, {3, 3, 32, 64}, {64}}, [](V x) { return conv2d(x[0], x[1], x[2]); }},
+      {"conv2d_same_stride2", {{2, 9, 7, 5}, {3, 3, 5, 6}}, [](V x) {
+         return conv2d(x[0], x[1], {}, {.strides = {2, 2}, .padding = "same"});
+       }},
+      {"conv_transpose2d", {{2, 5, 5, 3}, {3, 3, 4, 3}, {4}}, [](V x) {
+         return conv_transpose2d(x[0], x[1], x[2], {.strides = {2, 2}, .padding = "same"});
+       }},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    Generator g(4);
+    std::vector<Tensor> base;
+    for (const auto& s : c.shapes) base.push_back(uniform(s, -2.0, 2.0, g));
+    auto run = [&](Device on, bool autocast) {
+      backend::BackendScope scope(backend::Backend::Ref);  // the f32 reference on the host
+      std::vector<Tensor> in;
+      for (const auto& t : base) in.push_back(t.clone().to(on).set_requires_grad(true));
+      Tensor y;
+      {
+        AutocastScope cast(autocast);
+        y = c.fn(in);
+      }
+      EXPECT_EQ(y.dtype(), DType::f32);
+      Generator rg(7);
+      sum(y * randn(y.shape(), rg).to(on)).backward();
+      std::vector<Tensor> out{y.detach()};
+      for (const auto& t : in) {
+        EXPECT_EQ(t.grad().dtype(), DType::f32);
+        out.push_back(t.grad());
+      }
+      return out;
+    };
+    const auto ref = run(Device::cpu(), false);
+    const auto bf16 = run(Device::cuda(), true);
+    for (std::size_t i = 0; i < ref.size(); ++i) {
+      const double err = relative_error(bf16[i], ref[i]);
+      EXPECT_LT(err, 1e-2) << (i == 0 ? "output" : "gradient " + std::to_string(i - 1));
+      if (i == 0) {
+        EXPECT_GT(err, 1e-5) << "autocast left the op in f32";
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -103,6 +103,7 @@ std::unique_ptr<Model> lecture_cnn(std::uint64_t seed) {
 // Philox stream on both devices): three steps must give the same losses.
 TEST(CudaTraining, LectureCnnStepsMatchCpu) {
   if (!backend::cuda_available()) GTEST_SKIP() << "no CUDA device";
+  ::cortex::testing::Fp32Convolutions fp32;  // TF32 would round the convolutions (tested on its own)
   Generator g(21);
   Tensor x = rand({32, 28, 28, 1}, g);
   Tensor y = data::to_categorical(argmax(rand({32, 10}, g), 1), 10);
@@ -117,6 +118,52 @@ TEST(CudaTraining, LectureCnnStepsMatchCpu) {
   ASSERT_EQ(got.size(), 3u);
   for (std::size_t i = 0; i < 3; ++i) EXPECT_NEAR(got[i], expected[i], 1e-4 * std::abs(expected[i])) << "step " << i;
   for (const Tensor& p : gpu->network().parameters()) EXPECT_TRUE(p.device().is_cuda());
+}
+
+// bf16 autocast: the same steps with matmuls and convolutions in bf16 stay
+// within bf16 rounding of the fp32 run, and do differ from it (autocast ran).
+TEST(CudaTraining, Bf16StepsStayCloseToFp32) {
+  if (!backend::cuda_available()) GTEST_SKIP() << "no CUDA device";
+  Generator g(21);
+  Tensor x = rand({32, 28, 28, 1}, g);
+  Tensor y = data::to_categorical(argmax(rand({32, 10}, g), 1), 10);
+  FitOptions fit{.batch_size = 32, .epochs = 3, .verbose = 0, .shuffle = false};
+  auto fp32 = lecture_cnn(5);
+  auto bf16 = lecture_cnn(5);
+  fp32->to(Device::cuda());
+  bf16->to(Device::cuda());
+  std::vector<double> expected = fp32->fit(x, y, fit).history["loss"];
+  fit.precision = "bf16";
+  std::vector<double> got = bf16->fit(x, y, fit).history["loss"];
+  ASSERT_EQ(got.size(), 3u);
+  double largest = 0;
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_NEAR(got[i], expected[i], 2e-2 * std::abs(expected[i])) << "step " << i;
+    largest = std::max(largest, std::abs(got[i] - expected[i]));
+  }
+  EXPECT_GT(largest, 1e-7) << "bf16 losses equal to fp32's: autocast did not run";
+  for (const Tensor& p : bf16->network().parameters()) EXPECT_EQ(p.dtype(), DType::f32) << "master weights stay f32";
+  Logs score = bf16->evaluate(x, y, {.batch_size = 32, .precision = "bf16"});
+  EXPECT_NEAR(score["loss"], fp32->evaluate(x, y, {.batch_size = 32})["loss"], 5e-2);
+}
+
+TEST(ModelPrecision, UnknownOrUnavailablePrecisionsAreClearErrors) {
+  auto m = tiny_model();
+  auto [x, y] = tiny_data(16);
+  try {
+    m->fit(x, y, {.batch_size = 8, .verbose = 0, .precision = "fp16"});
+    FAIL() << "fp16 is not a precision Cortex offers";
+  } catch (const ValueError& e) {
+    EXPECT_NE(std::string(e.what()).find("\"fp32\" or \"bf16\""), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("fp16"), std::string::npos) << e.what();
+  }
+  try {
+    m->evaluate(x, y, {.precision = "bf16"});  // the model is on the CPU
+    FAIL() << "bf16 needs a CUDA device";
+  } catch (const ValueError& e) {
+    EXPECT_NE(std::string(e.what()).find("CUDA"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("cpu"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

@@ -178,6 +178,10 @@ class BackendScope {
 };
 
 bool cuda_available();  // a CUDA backend was built and sees a device
+// Starts or stops the CUDA profiler's capture (cudaProfilerStart/Stop), so that
+// `ncu --profile-from-start off` sees only the steps in between; a no-op
+// without CUDA.
+void cuda_profiler(bool on);
 
 // Filled by each backend's register function (called once, from registry.cpp).
 void register_ref(Kernels& row);

@@ -37,6 +37,9 @@ struct FitOptions {
   std::int64_t max_steps = 0;   // caps the batches of each epoch (0: all)
   data::Transform augment = {};  // applied to each training batch
   std::string resume_from;       // a checkpoint of this model: continue exactly where it was
+  // "fp32", or "bf16": matmuls and convolutions in bf16 with fp32 master weights,
+  // loss and softmax (cortex/ops/autocast.h); needs the model on a CUDA device.
+  std::string precision = "fp32";
 };
 
 struct History {
@@ -48,6 +51,7 @@ struct EvaluateOptions {
   std::int64_t batch_size = 32;
   int verbose = 0;
   std::int64_t max_steps = 0;
+  std::string precision = "fp32";  // as in FitOptions
 };
 
 class Model {
@@ -84,6 +88,8 @@ class Model {
 
  private:
   Tensor forward_for_loss(const Tensor& x, bool& from_logits);
+  void set_precision(const std::string& precision, const char* what);
+  bool autocast_ = false;  // set by fit/evaluate from their precision
   Logs run_epoch(data::DataLoader& loader, std::int64_t steps, const std::vector<std::shared_ptr<Callback>>& cbs);
 
   std::shared_ptr<nn::Sequential> net_;

@@ -3,6 +3,7 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
+#include <type_traits>
 
 #include "backends/cuda/cuda_common.h"
 #include "backends/cuda/cuda_kernels.h"
@@ -13,9 +14,10 @@ namespace {
 
 template <typename T>
 __global__ void add_bias_kernel(T* out, const T* bias, std::int64_t n, std::int64_t cols) {
+  using Acc = std::conditional_t<std::is_same_v<T, double>, double, float>;  // bf16 adds in float
   for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
        i += static_cast<std::int64_t>(blockDim.x) * gridDim.x)
-    out[i] += bias[i % cols];
+    out[i] = convert<T>(convert<Acc>(out[i]) + convert<Acc>(bias[i % cols]));
 }
 
 constexpr int kCols = 32, kRows = 8;
@@ -30,7 +32,7 @@ __global__ void column_partial_kernel(const T* x, double* partial, std::int64_t 
   const std::int64_t r1 = min(rows, r0 + chunk);
   double s = 0;
   if (col < cols)
-    for (std::int64_t r = r0 + threadIdx.y; r < r1; r += kRows) s += static_cast<double>(x[r * cols + col]);
+    for (std::int64_t r = r0 + threadIdx.y; r < r1; r += kRows) s += convert<double>(x[r * cols + col]);
   acc[threadIdx.y][threadIdx.x] = s;
   __syncthreads();
   if (threadIdx.y == 0 && col < cols) {
@@ -45,7 +47,14 @@ __global__ void column_final_kernel(const double* partial, T* out, std::int64_t 
   if (col >= cols) return;
   double s = 0;
   for (std::int64_t c = 0; c < chunks; ++c) s += partial[c * cols + col];
-  out[col] = static_cast<T>(s);
+  out[col] = convert<T>(s);
+}
+
+// f32 and f64, and bf16 (autocast's convolutions).
+template <typename F>
+void visit_float_or_bf16(DType dtype, const char* what, F&& f) {
+  if (dtype == DType::bf16) return f(bf16_t{});
+  device_visit_float(dtype, what, f);
 }
 
 }  // namespace
@@ -57,7 +66,7 @@ void add_bias(Tensor& out, const Tensor& bias) {
     fail<ShapeError>("bias on cuda expects a contiguous output whose last axis is the bias length ", cols,
                      ", got shape ", shape_str(out.shape()));
   DeviceGuard guard(out.device());
-  device_visit_float(out.dtype(), "bias", [&](auto tag) {
+  visit_float_or_bf16(out.dtype(), "bias", [&](auto tag) {
     using T = decltype(tag);
     add_bias_kernel<T><<<blocks_for(n), kThreads, 0, stream(out.device())>>>(first<T>(out), first<const T>(bias), n,
                                                                              cols);
@@ -77,7 +86,7 @@ void sum_columns(const Tensor& x, Tensor& out) {
   const std::int64_t chunks = std::max<std::int64_t>(1, (rows + chunk - 1) / chunk);
   Tensor partial = Tensor::empty({chunks, cols}, DType::f64, out.device());
   cudaStream_t s = stream(out.device());
-  device_visit_float(x.dtype(), "column sum", [&](auto tag) {
+  visit_float_or_bf16(x.dtype(), "column sum", [&](auto tag) {
     using T = decltype(tag);
     const dim3 grid(static_cast<unsigned>((cols + kCols - 1) / kCols), static_cast<unsigned>(chunks));
     column_partial_kernel<T><<<grid, dim3(kCols, kRows), 0, s>>>(first<const T>(x), first<double>(partial), rows, cols,

@@ -90,8 +90,9 @@ Plan& plan_for(const Shape& xs, const Shape& ws, const Shape& ys, const Conv2dPa
                                               CUDNN_CROSS_CORRELATION, compute),
               "cudnnSetConvolution2dDescriptor");
   check_cudnn(cudnnSetConvolutionGroupCount(plan->conv, i(p.groups)), "cudnnSetConvolutionGroupCount");
-  check_cudnn(cudnnSetConvolutionMathType(plan->conv, tf32 || dtype == DType::bf16 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH),
-              "cudnnSetConvolutionMathType");
+  // DEFAULT lets fp32 use TF32 tensor cores; bf16 reaches them only with TENSOR_OP; FMA keeps fp32 exact.
+  const cudnnMathType_t math = dtype == DType::bf16 ? CUDNN_TENSOR_OP_MATH : tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH;
+  check_cudnn(cudnnSetConvolutionMathType(plan->conv, math), "cudnnSetConvolutionMathType");
   Plan& ref = *plan;
   plans->emplace(key, std::move(plan));
   return ref;

@@ -1,6 +1,7 @@
 // Probing the CUDA runtime for a device, and each device's stream.
 #include "backends/cuda/cuda_runtime.h"
 
+#include <cuda_profiler_api.h>
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
@@ -22,6 +23,10 @@ bool cuda_runtime_available() noexcept {
     return count > 0;
   }();
   return available;
+}
+
+void cuda_profiler_capture(bool on) {
+  cuda::check(on ? cudaProfilerStart() : cudaProfilerStop(), on ? "cudaProfilerStart" : "cudaProfilerStop");
 }
 
 namespace cuda {

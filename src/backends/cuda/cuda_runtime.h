@@ -11,4 +11,7 @@ namespace cortex::backend {
 // machine without a driver or a GPU answers false. Probed once per process.
 bool cuda_runtime_available() noexcept;
 
+// cudaProfilerStart (on) or cudaProfilerStop.
+void cuda_profiler_capture(bool on);
+
 }  // namespace cortex::backend
