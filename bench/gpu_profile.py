@@ -20,7 +20,7 @@ def main():
     name_col = header.index("Kernel Name")
     time_col = header.index("gpu__time_duration.sum")
     unit = rows[1][time_col] if len(rows) > 1 else ""
-    scale = {"nsecond": 1e-3, "usecond": 1.0, "msecond": 1e3}.get(unit, 1.0)
+    scale = {"ns": 1e-3, "nsecond": 1e-3, "us": 1.0, "usecond": 1.0, "ms": 1e3, "msecond": 1e3}[unit]
     total, by = 0.0, defaultdict(lambda: [0.0, 0])
     for r in rows[2:]:
         try:

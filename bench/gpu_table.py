@@ -4,6 +4,7 @@
   python3 bench/gpu_table.py cortex.jsonl torch.jsonl gpu.txt
 """
 import json
+import statistics
 import sys
 
 
@@ -17,10 +18,31 @@ def rows(path):
     return out
 
 
+def merge(rs):
+    """Rows of several passes of one benchmark, by (model, precision): the median of their medians,
+    the lowest min, the highest max, the median epoch time."""
+    by = {}
+    for r in rs:
+        by.setdefault((r["model"], r["precision"]), []).append(r)
+    out = []
+    for key, group in by.items():
+        row = dict(group[0])
+        row["images_per_s"] = statistics.median(g["images_per_s"] for g in group)
+        row["min"] = min(g["min"] for g in group)
+        row["max"] = max(g["max"] for g in group)
+        row["passes"] = len(group)
+        if all("epoch_s" in g for g in group):
+            row["epoch_s"] = statistics.median(g["epoch_s"] for g in group)
+        out.append(row)
+    return out
+
+
 def main():
     cortex, torch, gpu = rows(sys.argv[1]), rows(sys.argv[2]), open(sys.argv[3]).read().strip()
     info = next((r for r in torch if "torch" in r), {})
-    best = {(r["model"], r["precision"]): r for r in torch if r.get("best")}
+    cortex = merge(cortex)
+    # PyTorch: per pass the faster layout, then merged over the passes.
+    best = {(r["model"], r["precision"]): r for r in merge([r for r in torch if r.get("best")])}
     print("GPU: %s; PyTorch %s, cuDNN %s" % (gpu, info.get("torch"), info.get("cudnn")))
     print()
     print("| model | precision | Cortex images/s (median, min-max) | PyTorch images/s (best layout) | ratio | "

@@ -12,11 +12,12 @@
 namespace cortex::backend::cuda {
 namespace {
 
-template <typename T>
-__global__ void add_bias_kernel(T* out, const T* bias, std::int64_t n, std::int64_t cols) {
+// Index: std::uint32_t when n < 2^31 (a 64-bit modulo costs dozens of instructions).
+template <typename T, typename Index>
+__global__ void add_bias_kernel(T* out, const T* bias, Index n, Index cols) {
   using Acc = std::conditional_t<std::is_same_v<T, double>, double, float>;  // bf16 adds in float
-  for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
-       i += static_cast<std::int64_t>(blockDim.x) * gridDim.x)
+  for (Index i = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+       i += static_cast<Index>(blockDim.x) * gridDim.x)
     out[i] = convert<T>(convert<Acc>(out[i]) + convert<Acc>(bias[i % cols]));
 }
 
@@ -41,13 +42,23 @@ __global__ void column_partial_kernel(const T* x, double* partial, std::int64_t 
   }
 }
 
+// Stage 2: block `col` sums its column of partial over the chunks (a serial loop
+// per column would leave the GPU nearly idle for hundreds of chunks).
+constexpr int kFinalThreads = 128;
+
 template <typename T>
 __global__ void column_final_kernel(const double* partial, T* out, std::int64_t chunks, std::int64_t cols) {
-  const std::int64_t col = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (col >= cols) return;
+  __shared__ double acc[kFinalThreads];
+  const std::int64_t col = blockIdx.x;
   double s = 0;
-  for (std::int64_t c = 0; c < chunks; ++c) s += partial[c * cols + col];
-  out[col] = convert<T>(s);
+  for (std::int64_t c = threadIdx.x; c < chunks; c += kFinalThreads) s += partial[c * cols + col];
+  acc[threadIdx.x] = s;
+  __syncthreads();
+  for (int half = kFinalThreads / 2; half > 0; half /= 2) {
+    if (threadIdx.x < half) acc[threadIdx.x] += acc[threadIdx.x + half];
+    __syncthreads();
+  }
+  if (threadIdx.x == 0) out[col] = convert<T>(acc[0]);
 }
 
 // f32 and f64, and bf16 (autocast's convolutions).
@@ -68,8 +79,12 @@ void add_bias(Tensor& out, const Tensor& bias) {
   DeviceGuard guard(out.device());
   visit_float_or_bf16(out.dtype(), "bias", [&](auto tag) {
     using T = decltype(tag);
-    add_bias_kernel<T><<<blocks_for(n), kThreads, 0, stream(out.device())>>>(first<T>(out), first<const T>(bias), n,
-                                                                             cols);
+    if (n < 0x7fffffff)
+      add_bias_kernel<T, std::uint32_t><<<blocks_for(n), kThreads, 0, stream(out.device())>>>(
+          first<T>(out), first<const T>(bias), static_cast<std::uint32_t>(n), static_cast<std::uint32_t>(cols));
+    else
+      add_bias_kernel<T, std::int64_t><<<blocks_for(n), kThreads, 0, stream(out.device())>>>(
+          first<T>(out), first<const T>(bias), n, cols);
   });
   check_launch("bias");
 }
@@ -91,8 +106,8 @@ void sum_columns(const Tensor& x, Tensor& out) {
     const dim3 grid(static_cast<unsigned>((cols + kCols - 1) / kCols), static_cast<unsigned>(chunks));
     column_partial_kernel<T><<<grid, dim3(kCols, kRows), 0, s>>>(first<const T>(x), first<double>(partial), rows, cols,
                                                                 chunk);
-    column_final_kernel<T><<<blocks_for(cols), kThreads, 0, s>>>(first<const double>(partial), first<T>(out), chunks,
-                                                                 cols);
+    column_final_kernel<T><<<static_cast<unsigned>(cols), kFinalThreads, 0, s>>>(first<const double>(partial),
+                                                                                  first<T>(out), chunks, cols);
   });
   check_launch("column sum");
 }

@@ -72,14 +72,33 @@ constexpr int kMaxRank = 8;
 template <std::size_t N>
 struct Indexer {
   int rank = 0;
+  bool small = false;  // fewer than 2^31 elements: indices decompose in 32 bits
   std::int64_t shape[kMaxRank] = {};
   std::int64_t strides[N][kMaxRank] = {};
   std::int64_t base[N] = {};
 
 #ifdef __CUDACC__
+  // 64-bit division costs dozens of instructions on a GPU: a dense operand
+  // (rank 1 after merging) needs none, and indices below 2^31 divide in 32 bits.
   __device__ void offsets(std::int64_t i, std::int64_t (&off)[N]) const {
+    if (rank == 1) {
+#pragma unroll
+      for (std::size_t k = 0; k < N; ++k) off[k] = base[k] + i * strides[k][0];
+      return;
+    }
 #pragma unroll
     for (std::size_t k = 0; k < N; ++k) off[k] = base[k];
+    if (small) {
+      auto j = static_cast<std::uint32_t>(i);
+      for (int d = rank - 1; d >= 0; --d) {
+        const auto s = static_cast<std::uint32_t>(shape[d]);
+        const std::uint32_t idx = j % s;
+        j /= s;
+#pragma unroll
+        for (std::size_t k = 0; k < N; ++k) off[k] += static_cast<std::int64_t>(idx) * strides[k][d];
+      }
+      return;
+    }
     for (int d = rank - 1; d >= 0; --d) {
       const std::int64_t idx = i % shape[d];
       i /= shape[d];
@@ -99,6 +118,7 @@ Indexer<N> make_indexer(const Shape& shape, const std::array<const Tensor*, N>& 
     fail(what, " on cuda handles up to ", kMaxRank, " non-mergeable axes, got shape ", shape_str(shape));
   Indexer<N> ix;
   ix.rank = static_cast<int>(loop.shape.size());
+  ix.small = numel(shape) < 0x7fffffff;
   for (int d = 0; d < ix.rank; ++d) {
     ix.shape[d] = loop.shape[d];
     for (std::size_t k = 0; k < N; ++k) ix.strides[k][d] = loop.strides[k][d];

@@ -89,14 +89,17 @@ struct PoolGeo {
   int kh, kw, sh, sw, pt, pl;
 };
 
-template <typename T>
+// I: the index arithmetic's type, std::int32_t when the tensors have fewer than
+// 2^31 elements (64-bit division dominated these kernels' time otherwise).
+template <typename T, typename I>
 __global__ void pool_kernel(const T* x, T* y, std::int32_t* ws, std::int64_t n, PoolGeo g, bool is_max) {
   GRID_STRIDE(e, n) {
-    const std::int64_t c = e % g.C;
-    std::int64_t r = e / g.C;
-    const std::int64_t ow = r % g.OW;
-    r /= g.OW;
-    const std::int64_t oh = r % g.OH, b = r / g.OH;
+    const I C = static_cast<I>(g.C), OW = static_cast<I>(g.OW), OH = static_cast<I>(g.OH);
+    const I c = static_cast<I>(e) % C;
+    I r = static_cast<I>(e) / C;
+    const I ow = r % OW;
+    r /= OW;
+    const I oh = r % OH, b = r / OH;
     const T* plane = x + b * g.H * g.W * g.C + c;
     double sum = 0;
     int count = 0;
@@ -130,30 +133,32 @@ __global__ void pool_kernel(const T* x, T* y, std::int32_t* ws, std::int64_t n, 
 }
 
 // Output rows/cols whose window covers input cell h: oh in [lo, hi].
-__device__ void covering(std::int64_t h, int k, int s, int pad, std::int64_t O, std::int64_t& lo, std::int64_t& hi) {
-  const std::int64_t hp = h + pad;  // position in the padded input
+template <typename I>
+__device__ void covering(I h, int k, int s, int pad, I O, I& lo, I& hi) {
+  const I hp = h + pad;  // position in the padded input
   lo = hp < k ? 0 : (hp - k) / s + 1;
   hi = hp / s;
   if (hi > O - 1) hi = O - 1;
 }
 
-template <typename T>
+template <typename T, typename I>
 __global__ void pool_backward_kernel(const T* x, const T* dy, const std::int32_t* ws, T* dx, std::int64_t n, PoolGeo g,
                                      bool is_max) {
   GRID_STRIDE(e, n) {
-    const std::int64_t c = e % g.C;
-    std::int64_t r = e / g.C;
-    const std::int64_t w = r % g.W;
-    r /= g.W;
-    const std::int64_t h = r % g.H, b = r / g.H;
-    std::int64_t oh0, oh1, ow0, ow1;
-    covering(h, g.kh, g.sh, g.pt, g.OH, oh0, oh1);
-    covering(w, g.kw, g.sw, g.pl, g.OW, ow0, ow1);
-    const std::int32_t me = static_cast<std::int32_t>(h * g.W + w);
+    const I C = static_cast<I>(g.C), W = static_cast<I>(g.W), H = static_cast<I>(g.H);
+    const I c = static_cast<I>(e) % C;
+    I r = static_cast<I>(e) / C;
+    const I w = r % W;
+    r /= W;
+    const I h = r % H, b = r / H;
+    I oh0, oh1, ow0, ow1;
+    covering<I>(h, g.kh, g.sh, g.pt, static_cast<I>(g.OH), oh0, oh1);
+    covering<I>(w, g.kw, g.sw, g.pl, static_cast<I>(g.OW), ow0, ow1);
+    const std::int32_t me = static_cast<std::int32_t>(h * W + w);
     double acc = 0;
-    for (std::int64_t oh = oh0; oh <= oh1; ++oh)
-      for (std::int64_t ow = ow0; ow <= ow1; ++ow) {
-        const std::int64_t o = ((b * g.OH + oh) * g.OW + ow) * g.C + c;
+    for (I oh = oh0; oh <= oh1; ++oh)
+      for (I ow = ow0; ow <= ow1; ++ow) {
+        const std::int64_t o = ((static_cast<std::int64_t>(b) * g.OH + oh) * g.OW + ow) * g.C + c;
         if (is_max) {
           std::int32_t best = -1;
           if (ws != nullptr) {
@@ -184,6 +189,18 @@ __global__ void pool_backward_kernel(const T* x, const T* dy, const std::int32_t
         }
       }
     dx[e] = static_cast<T>(acc);
+  }
+}
+
+// Max pooling whose windows do not overlap (stride >= kernel, the usual 2x2/2):
+// each output sends its gradient to the one input its workspace names, so the
+// backward is a zero fill plus one write per output -- no window arithmetic.
+template <typename T>
+__global__ void pool_backward_scatter_kernel(const T* dy, const std::int32_t* ws, T* dx, std::int32_t n, std::int32_t C,
+                                             std::int32_t plane_out, std::int32_t plane_in) {
+  for (std::int32_t e = blockIdx.x * blockDim.x + threadIdx.x; e < n; e += blockDim.x * gridDim.x) {
+    const std::int32_t c = e % C, b = e / (plane_out * C);
+    dx[(static_cast<std::int64_t>(b) * plane_in + ws[e]) * C + c] = dy[e];
   }
 }
 
@@ -277,8 +294,12 @@ void pool2d(const Pool2dParams& p, const Tensor& x, Tensor& y, Tensor* workspace
   }
   device_visit_float(x.dtype(), "pool2d", [&](auto tag) {
     using T = decltype(tag);
-    pool_kernel<T><<<blocks_for(n), kThreads, 0, stream(y.device())>>>(first<const T>(x), first<T>(y), ws, n, g,
-                                                                       is_max);
+    if (x.numel() < 0x7fffffff)
+      pool_kernel<T, std::int32_t><<<blocks_for(n), kThreads, 0, stream(y.device())>>>(first<const T>(x), first<T>(y),
+                                                                                     ws, n, g, is_max);
+    else
+      pool_kernel<T, std::int64_t><<<blocks_for(n), kThreads, 0, stream(y.device())>>>(first<const T>(x), first<T>(y),
+                                                                                     ws, n, g, is_max);
   });
   check_launch("pool2d");
 }
@@ -297,10 +318,23 @@ void pool2d_backward(const Pool2dParams& p, const Tensor& x, const Tensor& dy, c
   const std::int64_t n = dx.numel();
   if (n == 0) return;
   DeviceGuard guard(dx.device());
+  const bool disjoint = p.stride_h >= p.kernel_h && p.stride_w >= p.kernel_w;
   device_visit_float(x.dtype(), "pool2d_backward", [&](auto tag) {
     using T = decltype(tag);
-    pool_backward_kernel<T><<<blocks_for(n), kThreads, 0, stream(dx.device())>>>(first<const T>(x), first<const T>(dy),
-                                                                                 ws, first<T>(dx), n, g, is_max);
+    if (ws != nullptr && disjoint && n < 0x7fffffff) {
+      check(cudaMemsetAsync(first<T>(dx), 0, static_cast<std::size_t>(n) * sizeof(T), stream(dx.device())),
+            "cudaMemsetAsync");
+      const std::int64_t outs = dy.numel();
+      if (outs > 0)
+        pool_backward_scatter_kernel<T><<<blocks_for(outs), kThreads, 0, stream(dx.device())>>>(
+            first<const T>(dy), ws, first<T>(dx), static_cast<std::int32_t>(outs), static_cast<std::int32_t>(g.C),
+            static_cast<std::int32_t>(g.OH * g.OW), static_cast<std::int32_t>(g.H * g.W));
+    } else if (x.numel() < 0x7fffffff)
+      pool_backward_kernel<T, std::int32_t><<<blocks_for(n), kThreads, 0, stream(dx.device())>>>(
+          first<const T>(x), first<const T>(dy), ws, first<T>(dx), n, g, is_max);
+    else
+      pool_backward_kernel<T, std::int64_t><<<blocks_for(n), kThreads, 0, stream(dx.device())>>>(
+          first<const T>(x), first<const T>(dy), ws, first<T>(dx), n, g, is_max);
   });
   check_launch("pool2d_backward");
 }
