@@ -33,32 +33,11 @@ struct Spec {
 
 std::shared_ptr<train::Model> make(const std::string& name) {
   if (name == "lecture") {
-    auto m = std::make_shared<train::Model>(std::make_shared<nn::Sequential>(std::initializer_list<Layer>{
-        Input({28, 28, 1}),
-        Conv2D({.filters = 32, .kernel_size = {3, 3}, .activation = "relu"}),
-        Conv2D({.filters = 64, .kernel_size = {3, 3}, .activation = "relu"}),
-        MaxPooling2D({.pool_size = {2, 2}}),
-        Dropout(0.25),
-        Flatten(),
-        Dense({.units = 128, .activation = "relu"}),
-        Dropout(0.5),
-        Dense({.units = 10, .activation = "softmax"}),
-    }));
+    auto m = std::make_shared<train::Model>(std::make_shared<nn::Sequential>(zoo::lecture_cnn()));
     m->compile({.loss = "categorical_crossentropy", .optimizer = std::make_shared<optim::Adadelta>()});
     return m;
   }
-  std::vector<Layer> layers{Input({32, 32, 3})};
-  for (std::int64_t width : {64, 128, 256}) {
-    for (int k = 0; k < 2; ++k)
-      layers.push_back(Conv2D({.filters = width, .kernel_size = {3, 3}, .padding = "same", .activation = "relu"}));
-    layers.push_back(MaxPooling2D({.pool_size = {2, 2}}));
-  }
-  layers.push_back(Flatten());
-  layers.push_back(Dense({.units = 512, .activation = "relu"}));
-  layers.push_back(Dense({.units = 10, .activation = "softmax"}));
-  auto net = std::make_shared<nn::Sequential>();
-  for (auto& l : layers) net->add(std::move(l));
-  auto m = std::make_shared<train::Model>(net);
+  auto m = std::make_shared<train::Model>(std::make_shared<nn::Sequential>(zoo::vgg_small()));
   m->compile({.loss = "categorical_crossentropy",
               .optimizer = std::make_shared<optim::SGD>(optim::SGDOptions{.learning_rate = 0.01, .momentum = 0.9})});
   return m;

@@ -9,19 +9,7 @@
 namespace cortex::nn {
 namespace {
 
-Sequential lecture_cnn() {
-  return Sequential({
-      Input({28, 28, 1}),
-      Conv2D({.filters = 32, .kernel_size = {3, 3}, .activation = "relu"}),
-      Conv2D({.filters = 64, .kernel_size = {3, 3}, .activation = "relu"}),
-      MaxPooling2D({.pool_size = {2, 2}}),
-      Dropout(0.25),
-      Flatten(),
-      Dense({.units = 128, .activation = "relu"}),
-      Dropout(0.5),
-      Dense({.units = 10, .activation = "softmax"}),
-  });
-}
+using zoo::lecture_cnn;
 
 TEST(Sequential, LectureCnnHasKerasParameterCountAndNames) {
   Sequential model = lecture_cnn();

@@ -79,20 +79,7 @@ TEST(ModelTo, CudaWithoutADeviceThrowsDeviceError) {
 
 // The lecture CNN, compiled as the lecture does (Adadelta 1.0, rho 0.95, eps 1e-7).
 std::unique_ptr<Model> lecture_cnn(std::uint64_t seed) {
-  using namespace nn;
-  auto m = std::make_unique<Sequential>(
-      std::initializer_list<Layer>{
-          Input({28, 28, 1}),
-          Conv2D({.filters = 32, .kernel_size = {3, 3}, .activation = "relu"}),
-          Conv2D({.filters = 64, .kernel_size = {3, 3}, .activation = "relu"}),
-          MaxPooling2D({.pool_size = {2, 2}}),
-          Dropout(0.25),
-          Flatten(),
-          Dense({.units = 128, .activation = "relu"}),
-          Dropout(0.5),
-          Dense({.units = 10, .activation = "softmax"}),
-      },
-      seed);
+  auto m = std::make_unique<Model>(std::make_shared<nn::Sequential>(nn::zoo::lecture_cnn()), seed);
   m->compile({.loss = "categorical_crossentropy",
               .optimizer = std::make_shared<optim::Adadelta>(
                   optim::AdadeltaOptions{.learning_rate = 1.0, .rho = 0.95, .epsilon = 1e-7})});

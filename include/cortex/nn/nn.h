@@ -5,3 +5,4 @@
 #include "cortex/nn/layers.h"
 #include "cortex/nn/module.h"
 #include "cortex/nn/sequential.h"
+#include "cortex/nn/zoo.h"
