@@ -3,7 +3,7 @@
 #   1. the cuda build: the binaries packed by bench/gpu_pack.sh (.gpu/pkg.tar.xz)
 #      when present, else `cmake --preset cuda` built here;
 #   2. the test binaries (every CUDA test runs; nothing may skip for want of a GPU);
-#   3. bench_gpu beside bench/torch_gpu.py (the PyTorch of that machine), in one run;
+#   3. bench_train beside bench/torch_train.py (the PyTorch of that machine), in one run;
 #   4. a table (bench/gpu_table.py);
 #   5. with --profile, ncu's kernel times of two VGG training steps, summed by kernel.
 # Results go to $OUT (the device tool's folder) or bench/results/gpu.
@@ -50,8 +50,8 @@ echo "tests: $( [ $failed = 0 ] && echo all passed || echo FAILURES ), CUDA skip
 : > "$out/cortex.jsonl"
 : > "$out/torch.jsonl"
 for pass in 1 2; do
-  timeout 300 "$bench/bench_gpu" --steps $steps --rounds $rounds >> "$out/cortex.jsonl" 2>> "$log"
-  PYTHONUNBUFFERED=1 timeout 300 python3 bench/torch_gpu.py --steps $steps --rounds $rounds --precisions fp32,bf16 \
+  timeout 300 "$bench/bench_train" --steps $steps --rounds $rounds >> "$out/cortex.jsonl" 2>> "$log"
+  PYTHONUNBUFFERED=1 timeout 300 python3 bench/torch_train.py --steps $steps --rounds $rounds --precisions fp32,bf16 \
     >> "$out/torch.jsonl" 2>> "$log"
 done
 python3 bench/gpu_table.py "$out/cortex.jsonl" "$out/torch.jsonl" "$out/gpu.txt" | tee "$out/table.md"
@@ -59,7 +59,7 @@ python3 bench/gpu_table.py "$out/cortex.jsonl" "$out/torch.jsonl" "$out/gpu.txt"
 if [ $profile = 1 ]; then
   ncu=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1)
   timeout 240 "$ncu" --profile-from-start off --clock-control none --metrics gpu__time_duration.sum --csv --page raw \
-    "$bench/bench_gpu" --models vgg --precisions fp32 --steps 2 --warmup 3 --rounds 1 --profile 1 \
+    "$bench/bench_train" --models vgg --precisions fp32 --steps 2 --warmup 3 --rounds 1 --profile 1 \
     > "$out/ncu.csv" 2>> "$log"
   python3 bench/gpu_profile.py "$out/ncu.csv" 2 | tee "$out/profile.md"
 fi

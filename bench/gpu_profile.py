@@ -2,7 +2,7 @@
 """Sums ncu's per-launch GPU times by kernel: where a training step's device time goes.
 
   ncu --profile-from-start off --clock-control none --metrics gpu__time_duration.sum --csv --page raw \\
-      bench_gpu --models vgg --precisions fp32 --steps 2 --warmup 3 --rounds 1 --profile 1 > ncu.csv
+      bench_train --models vgg --precisions fp32 --steps 2 --warmup 3 --rounds 1 --profile 1 > ncu.csv
   python3 bench/gpu_profile.py ncu.csv [steps]
 """
 import csv

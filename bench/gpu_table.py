@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The GPU table: bench_gpu's rows beside torch_gpu.py's best rows, from the same run.
+"""The GPU table: bench_train's rows beside torch_train.py's best rows, from the same run.
 
   python3 bench/gpu_table.py cortex.jsonl torch.jsonl gpu.txt
 """

@@ -1,5 +1,6 @@
 // Backward: count each node's consumers, then run nodes once all their
 // output gradient has arrived. Gradients are summed with the add kernel.
+#include "cortex/core/profiler.h"
 #include "cortex/autograd/engine.h"
 
 #include <unordered_map>
@@ -115,7 +116,11 @@ void backward(const Tensor& root, const Tensor& grad_in, bool retain_graph) {
     ready.pop_back();
     Tensor g = std::move(buffer[node.get()]);
     buffer.erase(node.get());
-    std::vector<Tensor> grads = node->apply(g);
+    std::vector<Tensor> grads;
+    {
+      profiler::Scope scope(profiler::enabled() ? node->name() + " backward" : std::string());
+      grads = node->apply(g);
+    }
     g = Tensor();
     if (!retain_graph) node->release();
     const auto& edges = node->edges();

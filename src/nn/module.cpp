@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "cortex/autograd/grad_mode.h"
+#include "cortex/core/profiler.h"
 #include "cortex/backends/kernels.h"
 #include "cortex/ops/elementwise.h"
 
@@ -36,6 +37,7 @@ Tensor Module::operator()(const Tensor& x) {
   if (!x.defined()) fail<ValueError>(type_, " '", name_, "' got an undefined input tensor");
   check_input(x);
   build(x.shape());
+  profiler::Scope scope(profiler::enabled() ? name_ + " forward" : std::string());
   return forward(x);
 }
 

@@ -1,10 +1,12 @@
 // Model: compile, the fit loop, evaluate and predict.
 #include "cortex/train/model.h"
 
+#include <chrono>
 #include <cmath>
 #include <optional>
 
 #include "cortex/autograd/grad_mode.h"
+#include "cortex/core/profiler.h"
 #include "cortex/nn/init.h"
 #include "cortex/ops/autocast.h"
 #include "cortex/ops/elementwise.h"
@@ -110,28 +112,47 @@ Logs Model::run_epoch(data::DataLoader& loader, std::int64_t steps, const std::v
   // step late there). On the CPU every step finishes before the next starts.
   const bool lag = device().is_cuda();
   std::optional<Step> pending;
+  // Regions for profiler::table (cortex/core/profiler.h); "data" is the wait for the loader.
+  auto mark = std::chrono::steady_clock::now();
   for (const data::Batch& batch : loader) {
     if (queued == steps) break;
-    data::Batch b{batch.x.to(device()), batch.y.to(device())};  // the loader makes CPU batches
+    if (profiler::enabled())
+      profiler::add("data", std::chrono::duration<double>(std::chrono::steady_clock::now() - mark).count());
+    profiler::Scope step_scope("step");
     Step s;
-    s.y = b.y;
-    s.out = forward_for_loss(b.x, s.from_logits);
-    Tensor loss = losses::compute(loss_, b.y, s.out, s.from_logits);
-    Tensor reg = net_->regularization_loss();
-    Tensor total = reg.defined() ? loss + reg : loss;
-    optimizer_->zero_grad();
-    total.backward();
-    optimizer_->step();
+    Tensor total;
+    {
+      profiler::Scope scope("forward + loss");
+      data::Batch b{batch.x.to(device()), batch.y.to(device())};  // the loader makes CPU batches
+      s.y = b.y;
+      s.out = forward_for_loss(b.x, s.from_logits);
+      Tensor loss = losses::compute(loss_, b.y, s.out, s.from_logits);
+      Tensor reg = net_->regularization_loss();
+      total = reg.defined() ? loss + reg : loss;
+    }
+    {
+      profiler::Scope scope("backward");
+      optimizer_->zero_grad();
+      total.backward();
+    }
+    {
+      profiler::Scope scope("optimizer");
+      optimizer_->step();
+    }
     ++queued;
     s.total = total.detach();
     s.out = s.out.detach();
-    if (lag) {
-      if (pending) finish(*pending);
-      pending = std::move(s);
-    } else {
-      finish(s);
+    {
+      profiler::Scope scope("metrics + callbacks");
+      if (lag) {
+        if (pending) finish(*pending);
+        pending = std::move(s);
+      } else {
+        finish(s);
+      }
     }
     if (stop_training) break;
+    mark = std::chrono::steady_clock::now();
   }
   if (pending) finish(*pending);
   Logs logs;

@@ -97,9 +97,10 @@ struct Kernels {
   void (*binary)(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& out) = nullptr;
   // out = cond ? a : b; cond bool, all expanded to out's shape.
   void (*where)(const Tensor& cond, const Tensor& a, const Tensor& b, Tensor& out) = nullptr;
-  // out[i] = 1 if uniform01(word i % 4 of Philox block first_block + i / 4 under seed) < p, else 0:
-  // the draw of cortex::bernoulli, made where `out` lives. out contiguous, f32 or f64.
-  void (*bernoulli)(Tensor& out, double p, std::uint64_t seed, std::uint64_t first_block) = nullptr;
+  // out[i] = scale if uniform01(word i % 4 of Philox block first_block + i / 4 under seed) < p, else 0:
+  // the draw of cortex::bernoulli (scale 1), made where `out` lives; dropout passes
+  // scale = 1 / keep. out contiguous, f32 or f64.
+  void (*bernoulli)(Tensor& out, double p, double scale, std::uint64_t seed, std::uint64_t first_block) = nullptr;
 
   // x: (M, K) contiguous -> out: (M). sum/mean/max/min keep x's dtype; argmax/argmin write i64
   // (the first index of the extreme value). NaN wins max/min, like numpy.

@@ -117,4 +117,10 @@ std::unique_ptr<Optimizer> make_optimizer(const std::string& name);  // the defa
 // "sgd, adadelta, adagrad, rmsprop, adam, adamw"
 std::vector<std::string> optimizer_names();
 
+// Fused updates (SGD, Adadelta, Adam/AdamW: one pass over each parameter and its
+// slots where the backend has the kernel) are on by default; switched off,
+// every optimiser composes its update of tensor ops, as tests compare.
+void set_fused_updates(bool on);
+bool fused_updates();
+
 }  // namespace cortex::optim

@@ -17,7 +17,7 @@ void unary(UnaryOp op, const Tensor& x, Tensor& out, const UnaryParams& p);
 void unary_backward(UnaryOp op, const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx, const UnaryParams& p);
 void binary(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& out);
 void where(const Tensor& cond, const Tensor& a, const Tensor& b, Tensor& out);
-void bernoulli(Tensor& out, double p, std::uint64_t seed, std::uint64_t first_block);
+void bernoulli(Tensor& out, double p, double scale, std::uint64_t seed, std::uint64_t first_block);
 void reduce(ReduceOp op, const Tensor& x, Tensor& out);
 void softmax(const Tensor& x, Tensor& out, bool log);
 void softmax_backward(const Tensor& y, const Tensor& dy, Tensor& dx, bool log);

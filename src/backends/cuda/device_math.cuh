@@ -10,6 +10,7 @@
 
 #include "cortex/core/dtype.h"
 #include "cortex/core/error.h"
+#include "cortex/core/philox.h"
 
 namespace cortex::backend::cuda {
 
@@ -82,32 +83,6 @@ __device__ inline double m_pow(double a, double b) { return pow(a, b); }
 template <typename T>
 __device__ inline bool m_isnan(T x) {
   return x != x;
-}
-
-// Philox4x32-10, the same block function as cortex::Generator::block, so a
-// device draw equals the host draw for the same seed and counter.
-__device__ inline void philox_block(std::uint64_t seed, std::uint64_t c, std::uint32_t out[4]) {
-  std::uint32_t x0 = static_cast<std::uint32_t>(c), x1 = static_cast<std::uint32_t>(c >> 32);
-  std::uint32_t x2 = 0, x3 = 0;
-  std::uint32_t k0 = static_cast<std::uint32_t>(seed), k1 = static_cast<std::uint32_t>(seed >> 32);
-#pragma unroll
-  for (int round = 0; round < 10; ++round) {
-    const std::uint64_t p0 = 0xD2511F53ull * x0, p1 = 0xCD9E8D57ull * x2;
-    const std::uint32_t y0 = static_cast<std::uint32_t>(p1 >> 32) ^ x1 ^ k0;
-    const std::uint32_t y1 = static_cast<std::uint32_t>(p1);
-    const std::uint32_t y2 = static_cast<std::uint32_t>(p0 >> 32) ^ x3 ^ k1;
-    const std::uint32_t y3 = static_cast<std::uint32_t>(p0);
-    x0 = y0;
-    x1 = y1;
-    x2 = y2;
-    x3 = y3;
-    k0 += 0x9E3779B9u;
-    k1 += 0xBB67AE85u;
-  }
-  out[0] = x0;
-  out[1] = x1;
-  out[2] = x2;
-  out[3] = x3;
 }
 
 }  // namespace cortex::backend::cuda

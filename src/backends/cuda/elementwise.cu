@@ -210,15 +210,15 @@ __global__ void where_kernel(const bool* cond, const T* a, const T* b, T* out, s
 // ---- random -----------------------------------------------------------------------------------
 
 template <typename T>
-__global__ void bernoulli_kernel(T* out, std::int64_t n, double p, std::uint64_t seed, std::uint64_t first) {
+__global__ void bernoulli_kernel(T* out, std::int64_t n, double p, T scale, std::uint64_t seed, std::uint64_t first) {
   const std::int64_t blocks = (n + 3) / 4;
   GRID_STRIDE(blk, blocks) {
     std::uint32_t w[4];
-    philox_block(seed, first + static_cast<std::uint64_t>(blk), w);
+    philox4x32_10(seed, first + static_cast<std::uint64_t>(blk), w);
 #pragma unroll
     for (int k = 0; k < 4; ++k) {
       const std::int64_t i = blk * 4 + k;
-      if (i < n) out[i] = (w[k] >> 8) * (1.0 / 16777216.0) < p ? T(1) : T(0);
+      if (i < n) out[i] = (w[k] >> 8) * (1.0 / 16777216.0) < p ? scale : T(0);
     }
   }
 }
@@ -351,15 +351,15 @@ void where(const Tensor& cond, const Tensor& a, const Tensor& b, Tensor& out) {
   check_launch("where");
 }
 
-void bernoulli(Tensor& out, double p, std::uint64_t seed, std::uint64_t first_block) {
+void bernoulli(Tensor& out, double p, double scale, std::uint64_t seed, std::uint64_t first_block) {
   if (!out.is_contiguous()) fail("bernoulli on cuda expects a contiguous output, got strides ", shape_str(out.strides()));
   const std::int64_t n = out.numel();
   if (n == 0) return;
   DeviceGuard guard(out.device());
   device_visit_float(out.dtype(), "bernoulli", [&](auto tag) {
     using T = decltype(tag);
-    bernoulli_kernel<T><<<blocks_for((n + 3) / 4), kThreads, 0, stream(out.device())>>>(first<T>(out), n, p, seed,
-                                                                                      first_block);
+    bernoulli_kernel<T><<<blocks_for((n + 3) / 4), kThreads, 0, stream(out.device())>>>(first<T>(out), n, p, T(scale),
+                                                                                      seed, first_block);
   });
   check_launch("bernoulli");
 }

@@ -40,7 +40,7 @@ void pool2d_backward(const Pool2dParams& p, const Tensor& x, const Tensor& dy,
 // ref_index.cpp
 void gather(const Tensor& x, const Tensor& index, Tensor& out);
 void scatter_add(const Tensor& src, const Tensor& index, Tensor& out);
-void bernoulli(Tensor& out, double p, std::uint64_t seed, std::uint64_t first_block);
+void bernoulli(Tensor& out, double p, double scale, std::uint64_t seed, std::uint64_t first_block);
 void optimizer_step(const OptimizerStep& step, Tensor& param, const Tensor& grad, Tensor* slots);
 
 }  // namespace cortex::backend::ref

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""PyTorch's side of the GPU benchmark (bench/gpu_check.sh runs it beside bench_gpu).
+"""PyTorch's side of the training and inference benchmarks (bench/gpu_check.sh and
+bench/cpu_train.sh run it beside bench_train).
 
-Same protocol as bench/bench_gpu.cpp, so the two columns compare:
+Same protocol as bench/bench_train.cpp, so the two columns compare:
   * the data lives in host memory (synthetic, drawn once, seed 0); every step copies its batch to
-    the GPU, runs forward, loss, backward and the optimiser update;
+    the device (a no-op on the CPU), runs forward, loss, backward and the optimiser update;
   * `steps` timed steps after `warmup` untimed ones, the GPU synchronised before each clock read;
     the median of `rounds` rounds is reported as images/s;
   * "epoch": the lecture CNN over 60,000 images (469 steps of 128, the last one 96), timed the same way.
@@ -15,10 +16,14 @@ Models:
 PyTorch runs eagerly with its defaults (cuDNN may use TF32 for fp32 convolutions, matmuls stay fp32);
 each model runs in NCHW and channels_last and the faster is reported, as a user would pick it.
 bf16 rows use torch.autocast(dtype=torch.bfloat16) with fp32 master weights.
-Prints one JSON line per row.
+--infer adds inference: the model in eval mode over 10,000 images in batches of 1,000, no grad.
+On the CPU, --threads sets torch.set_num_threads (run it with /usr/bin/python3, Debian's python3-torch,
+and LD_LIBRARY_PATH pointing at OpenBLAS's OpenMP build, as bench/cpu_train.sh does).
+Prints one JSON line per row, with the process's peak RSS so far.
 """
 import argparse
 import json
+import resource
 import statistics
 import time
 
@@ -67,13 +72,21 @@ SPECS = {
 }
 
 
-def run(name, precision, fmt, steps, warmup, rounds, epoch):
+def sync(dev):
+    if dev.type == "cuda":
+        sync(dev)
+
+
+def peak_rss_mib():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def run(name, precision, fmt, steps, warmup, rounds, epoch, dev, infer):
     spec = SPECS[name]
     torch.manual_seed(0)
-    dev = torch.device("cuda")
     model = spec["make"]().to(dev).to(memory_format=fmt)
     opt = spec["opt"](model.parameters())
-    n = 60000 if epoch else spec["batch"] * 8
+    n = 60000 if epoch else max(spec["batch"] * 8, 10000 if infer else 0)
     x_host = torch.rand((n,) + spec["shape"])
     y_host = torch.randint(0, 10, (n,))
     batch = spec["batch"]
@@ -82,7 +95,7 @@ def run(name, precision, fmt, steps, warmup, rounds, epoch):
         lo = (i * batch) % n
         xb = x_host[lo:lo + batch].to(dev).contiguous(memory_format=fmt)
         yb = y_host[lo:lo + batch].to(dev)
-        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=precision == "bf16"):
+        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=precision == "bf16"):
             loss = F.cross_entropy(model(xb), yb)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -92,31 +105,45 @@ def run(name, precision, fmt, steps, warmup, rounds, epoch):
     model.train()
     for i in range(warmup):
         step(i)
-    torch.cuda.synchronize()
+    sync(dev)
     times = []
     for _ in range(rounds):
         t0 = time.perf_counter()
         for i in range(steps):
             step(i)
-        torch.cuda.synchronize()
+        sync(dev)
         times.append(time.perf_counter() - t0)
     ips = [steps * batch / t for t in times]
     row = dict(side="pytorch", model=name, precision=precision,
                format="channels_last" if fmt == torch.channels_last else "nchw",
                images_per_s=statistics.median(ips), min=min(ips), max=max(ips))
     if epoch:  # one pass over 60,000 images, the last batch short
-        torch.cuda.synchronize()
+        sync(dev)
         t0 = time.perf_counter()
         for lo in range(0, n, batch):
             xb = x_host[lo:lo + batch].to(dev).contiguous(memory_format=fmt)
             yb = y_host[lo:lo + batch].to(dev)
-            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=precision == "bf16"):
+            with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=precision == "bf16"):
                 loss = F.cross_entropy(model(xb), yb)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-        torch.cuda.synchronize()
+        sync(dev)
         row["epoch_s"] = time.perf_counter() - t0
+    if infer:  # 10,000 images in batches of 1,000, after one untimed batch
+        model.eval()
+        xi = x_host[:10000]
+        rates = []
+        with torch.no_grad(), torch.autocast(dev.type, dtype=torch.bfloat16, enabled=precision == "bf16"):
+            model(xi[:1000].to(dev).contiguous(memory_format=fmt))
+            for _ in range(rounds):
+                t0 = time.perf_counter()
+                for lo in range(0, 10000, 1000):
+                    model(xi[lo:lo + 1000].to(dev).contiguous(memory_format=fmt)).cpu()
+                sync(dev)
+                rates.append(10000 / (time.perf_counter() - t0))
+        row.update(infer_images_per_s=statistics.median(rates), infer_min=min(rates), infer_max=max(rates))
+    row["peak_rss_mib"] = peak_rss_mib()
     return row
 
 
@@ -127,14 +154,23 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--models", default="lecture,vgg")
     ap.add_argument("--precisions", default="fp32,bf16")
+    ap.add_argument("--device", default="cuda", choices=("cuda", "cpu"))
+    ap.add_argument("--threads", type=int, default=0, help="torch.set_num_threads (CPU)")
+    ap.add_argument("--epoch", type=int, default=1, help="also time one 60,000-image lecture epoch")
+    ap.add_argument("--infer", type=int, default=0)
     args = ap.parse_args()
-    print(json.dumps(dict(torch=torch.__version__, device=torch.cuda.get_device_name(0),
-                          cudnn=torch.backends.cudnn.version())), flush=True)
+    dev = torch.device(args.device)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    print(json.dumps(dict(torch=torch.__version__,
+                          device=torch.cuda.get_device_name(0) if dev.type == "cuda" else "cpu",
+                          cudnn=torch.backends.cudnn.version() if dev.type == "cuda" else None)), flush=True)
     for name in args.models.split(","):
         for precision in args.precisions.split(","):
             best = None
             for fmt in (torch.contiguous_format, torch.channels_last):
-                row = run(name, precision, fmt, args.steps, args.warmup, args.rounds, epoch=name == "lecture")
+                row = run(name, precision, fmt, args.steps, args.warmup, args.rounds,
+                          epoch=name == "lecture" and args.epoch, dev=dev, infer=args.infer)
                 print(json.dumps(row), flush=True)
                 if best is None or row["images_per_s"] > best["images_per_s"]:
                     best = row
