@@ -4,7 +4,7 @@
 #      when present, else `cmake --preset cuda` built here;
 #   2. the test binaries (every CUDA test runs; nothing may skip for want of a GPU);
 #   3. bench_train beside bench/torch_train.py (the PyTorch of that machine), in one run;
-#   4. a table (bench/gpu_table.py);
+#   4. a table (bench/train_table.py);
 #   5. with --profile, ncu's kernel times of two VGG training steps, summed by kernel.
 # Results go to $OUT (the device tool's folder) or bench/results/gpu.
 #   bash bench/gpu_check.sh [--quick] [--profile]
@@ -54,7 +54,7 @@ for pass in 1 2; do
   PYTHONUNBUFFERED=1 timeout 300 python3 bench/torch_train.py --steps $steps --rounds $rounds --precisions fp32,bf16 \
     >> "$out/torch.jsonl" 2>> "$log"
 done
-python3 bench/gpu_table.py "$out/cortex.jsonl" "$out/torch.jsonl" "$out/gpu.txt" | tee "$out/table.md"
+python3 bench/train_table.py "$out/cortex.jsonl" "$out/torch.jsonl" "$out/gpu.txt" | tee "$out/table.md"
 
 if [ $profile = 1 ]; then
   ncu=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1)

@@ -86,7 +86,8 @@ def run(name, precision, fmt, steps, warmup, rounds, epoch, dev, infer):
     torch.manual_seed(0)
     model = spec["make"]().to(dev).to(memory_format=fmt)
     opt = spec["opt"](model.parameters())
-    n = 60000 if epoch else max(spec["batch"] * 8, 10000 if infer else 0)
+    # The same image count as bench_train holds, so that peak RSS compares.
+    n = 60000 if epoch else max(spec["batch"] * max(steps, warmup), 10000 if infer else 0)
     x_host = torch.rand((n,) + spec["shape"])
     y_host = torch.randint(0, 10, (n,))
     batch = spec["batch"]
