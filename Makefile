@@ -24,6 +24,7 @@ demo: build
 
 bench: build
 	bash bench/run.sh
+	bash bench/cpu_train.sh
 
 cuda: deps
 	cmake --preset cuda

@@ -92,8 +92,8 @@ def run(name, precision, fmt, steps, warmup, rounds, epoch, dev, infer):
     y_host = torch.randint(0, 10, (n,))
     batch = spec["batch"]
 
-    def step(i):
-        lo = (i * batch) % n
+    def step_at(lo):
+        """One training step on the images from lo (fewer at the end of the data)."""
         xb = x_host[lo:lo + batch].to(dev).contiguous(memory_format=fmt)
         yb = y_host[lo:lo + batch].to(dev)
         with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=precision == "bf16"):
@@ -102,6 +102,9 @@ def run(name, precision, fmt, steps, warmup, rounds, epoch, dev, infer):
         loss.backward()
         opt.step()
         return loss
+
+    def step(i):
+        return step_at((i * batch) % n)
 
     model.train()
     for i in range(warmup):
@@ -122,13 +125,7 @@ def run(name, precision, fmt, steps, warmup, rounds, epoch, dev, infer):
         sync(dev)
         t0 = time.perf_counter()
         for lo in range(0, n, batch):
-            xb = x_host[lo:lo + batch].to(dev).contiguous(memory_format=fmt)
-            yb = y_host[lo:lo + batch].to(dev)
-            with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=precision == "bf16"):
-                loss = F.cross_entropy(model(xb), yb)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+            step_at(lo)
         sync(dev)
         row["epoch_s"] = time.perf_counter() - t0
     if infer:  # 10,000 images in batches of 1,000, after one untimed batch

@@ -38,6 +38,7 @@ PY
   grep -q "img.png: .* (" "$dir/pred.log" || fail "predict output: $(cat "$dir/pred.log")"
   "$cortex" summary "$dir/m.cortex" | grep -q "Total params: 1,199,882" || fail "summary of the saved model"
   expect_error "not a PNG file" "$cortex" predict "$dir/m.cortex" "$dir/h.csv"
+  expect_error "needs the model on a CUDA device" "$cortex" train --precision bf16 --epochs 1 --max-steps 1
   head -c 1000 "$dir/m.cortex" >"$dir/cut.cortex"
   expect_error "corrupt tensor file" "$cortex" evaluate "$dir/cut.cortex"
 fi
