@@ -125,7 +125,7 @@ Tensor dropout(const Tensor& x, double rate, bool training, Generator& gen) {
   if (!training || rate == 0.0) return x;
   // Drawn where x lives, from the generator's Philox stream: the same mask on every device.
   // The mask holds 0 or 1 / keep, so one product applies it (and its gradient).
-  Tensor mask = Tensor::empty(x.shape(), x.dtype(), x.device());
+  Tensor mask = detail::alloc(x.shape(), x.dtype(), x.device());
   const std::uint64_t first = gen.reserve(static_cast<std::uint64_t>((x.numel() + 3) / 4));
   detail::kernel(&Kernels::bernoulli, x.device(), "dropout")(mask, 1.0 - rate, 1.0 / (1.0 - rate), gen.seed(), first);
   return x * mask;
