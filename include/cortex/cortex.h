@@ -5,6 +5,7 @@
 #include "cortex/autograd/grad_mode.h"
 #include "cortex/autograd/node.h"
 #include "cortex/core/generator.h"
+#include "cortex/core/profiler.h"
 #include "cortex/core/tensor.h"
 #include "cortex/core/threads.h"
 #include "cortex/ops/activation.h"
