@@ -7,6 +7,7 @@
 #   bash bench/cpu_train.sh [--threads 2] [--steps 30] [--rounds 3] [--breakdown 10]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source bench/common.sh
 threads=2 steps=30 rounds=3 breakdown=10
 while (($#)); do
   case $1 in
@@ -18,9 +19,8 @@ while (($#)); do
   esac
 done
 bin=build/cpu/bench
-[[ -x $bin/bench_train && -x $bin/bench_ops ]] || { echo "cpu_train: build first (make build)" >&2; exit 1; }
-export OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads
-export LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+bench_preflight cpu_train "$bin/bench_train" "$bin/bench_ops"
+same_threads "$threads"
 out=bench/results
 mkdir -p "$out"
 : >"$out/cpu_cortex.jsonl"
@@ -32,7 +32,7 @@ for pass in 1 2; do
   "$bin/bench_train" --device cpu "${common[@]}" --breakdown $((pass == 1 ? breakdown : 0)) \
     >>"$out/cpu_cortex.jsonl" 2>>"$out/cpu_breakdown.md"
   echo "cpu_train: pass $pass, pytorch" >&2
-  /usr/bin/python3 bench/torch_train.py --device cpu "${common[@]}" >>"$out/cpu_torch.jsonl"
+  "$python" bench/torch_train.py --device cpu "${common[@]}" >>"$out/cpu_torch.jsonl"
 done
 lscpu | sed -n 's/^Model name: *//p' | head -1 | sed "s/\$/, $(nproc) cores, $threads threads/" >"$out/cpu_machine.txt"
 python3 bench/train_table.py "$out/cpu_cortex.jsonl" "$out/cpu_torch.jsonl" "$out/cpu_machine.txt" "$peak" \

@@ -11,6 +11,7 @@
 #   --seed and --channels-last go to the PyTorch side only (lecture_cnn takes neither).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source bench/common.sh
 
 epochs=12
 threads=2
@@ -19,7 +20,6 @@ seed=0
 channels_last=
 bin=build/cpu/examples/lecture_cnn
 out=bench/results
-python=/usr/bin/python3  # Debian's python3-torch lives here, not in a venv
 
 usage() { sed -n '2,12s/^# \{0,1\}//p' "$0" >&2; exit "$1"; }
 while (($#)); do
@@ -40,17 +40,8 @@ done
 [[ $max_steps =~ ^[0-9]+$ && $seed =~ ^[0-9]+$ ]] \
   || { echo "lecture_cnn: --max-steps and --seed expect non-negative integers" >&2; exit 2; }
 
-if ! "$python" -c 'import torch' 2>/dev/null; then
-  echo "lecture_cnn: $python cannot import torch; install Debian's python3-torch (scripts/install-deps.sh)" >&2
-  exit 1
-fi
-if [[ ! -x $bin ]]; then
-  echo "lecture_cnn: $bin not found; build it first (make build)" >&2
-  exit 1
-fi
-
-# Both sides get the same thread count, whichever runtime reads which variable.
-export OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads MKL_NUM_THREADS=$threads
+bench_preflight lecture_cnn "$bin"
+same_threads "$threads"
 
 mkdir -p "$out"
 cortex_log=$out/lecture_cnn-cortex.log

@@ -7,11 +7,11 @@
 # usage: bench/run.sh [--threads N] [--rounds N] [--bin PATH]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source bench/common.sh
 
 threads=2
 rounds=3
 bin=build/cpu/bench/bench_ops
-python=/usr/bin/python3  # Debian's python3-torch lives here, not in a venv
 
 usage() { sed -n '2,8s/^# \{0,1\}//p' "$0" >&2; exit "$1"; }
 while (($#)); do
@@ -26,17 +26,8 @@ done
 [[ $threads =~ ^[1-9][0-9]*$ && $rounds =~ ^[1-9][0-9]*$ ]] \
   || { echo "bench: --threads and --rounds expect positive integers" >&2; exit 2; }
 
-if ! "$python" -c 'import torch' 2>/dev/null; then
-  echo "bench: $python cannot import torch; install Debian's python3-torch (scripts/install-deps.sh)" >&2
-  exit 1
-fi
-if [[ ! -x $bin ]]; then
-  echo "bench: $bin not found; build it first (make build)" >&2
-  exit 1
-fi
-
-# Both sides get the same thread count, whichever runtime reads which variable.
-export OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads MKL_NUM_THREADS=$threads
+bench_preflight bench "$bin"
+same_threads "$threads"
 
 mkdir -p bench/results
 raw=bench/results/latest.jsonl
