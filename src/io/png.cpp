@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <csetjmp>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -110,8 +111,10 @@ Tensor read_png(const std::string& path) {
   return image;
 }
 
-void write_png(const std::string& path, const Tensor& image) {
-  const std::string what = "write_png(" + path + ")";
+namespace {
+
+// Checks `image` and writes it as a PNG stream to `file`; `what` names the destination.
+void write_png_stream(std::FILE* file, const Tensor& image, const std::string& what) {
   check_host(image, what);
   if (image.dtype() != DType::u8) fail<DTypeError>(what, " expects a u8 image, got ", dtype_name(image.dtype()));
   if (image.dim() != 3 || (image.size(2) != 1 && image.size(2) != 3 && image.size(2) != 4) || image.numel() == 0 ||
@@ -128,17 +131,38 @@ void write_png(const std::string& path, const Tensor& image) {
   for (png_uint_32 y = 0; y < height; ++y)
     rows[y] = const_cast<png_bytep>(pixels + std::size_t{y} * width * channels);  // libpng only reads them
 
-  write_atomically(path, [&](std::FILE* file) {
-    PngContext ctx;
-    ctx.png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &ctx, on_error, on_warning);
-    if (ctx.png == nullptr) fail("cannot write ", path, ": libpng could not start");
-    std::unique_ptr<PngContext, void (*)(PngContext*)> guard(
-        &ctx, [](PngContext* c) { png_destroy_write_struct(&c->png, &c->info); });
-    ctx.info = png_create_info_struct(ctx.png);
-    if (ctx.info == nullptr) fail("cannot write ", path, ": libpng could not start");
-    if (!write_image(ctx, file, height, width, color, rows.data()))
-      fail("cannot write ", path, ": libpng: ", ctx.message);
-  });
+  PngContext ctx;
+  ctx.png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &ctx, on_error, on_warning);
+  if (ctx.png == nullptr) fail(what, ": libpng could not start");
+  std::unique_ptr<PngContext, void (*)(PngContext*)> guard(
+      &ctx, [](PngContext* c) { png_destroy_write_struct(&c->png, &c->info); });
+  ctx.info = png_create_info_struct(ctx.png);
+  if (ctx.info == nullptr) fail(what, ": libpng could not start");
+  if (!write_image(ctx, file, height, width, color, rows.data())) fail(what, ": libpng: ", ctx.message);
+}
+
+}  // namespace
+
+void write_png(const std::string& path, const Tensor& image) {
+  write_atomically(path, [&](std::FILE* file) { write_png_stream(file, image, "write_png(" + path + ")"); });
+}
+
+std::string encode_png(const Tensor& image) {
+  char* buffer = nullptr;
+  std::size_t size = 0;
+  std::FILE* file = open_memstream(&buffer, &size);
+  if (file == nullptr) fail("encode_png: cannot open a memory stream");
+  std::unique_ptr<char, void (*)(void*)> owned(nullptr, std::free);
+  try {
+    write_png_stream(file, image, "encode_png");
+  } catch (...) {
+    std::fclose(file);
+    owned.reset(buffer);
+    throw;
+  }
+  std::fclose(file);  // sets buffer and size
+  owned.reset(buffer);
+  return std::string(buffer, size);
 }
 
 }  // namespace cortex::io

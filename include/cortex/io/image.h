@@ -19,6 +19,9 @@ Tensor read_png(const std::string& path);
 // interlaced, written atomically (see write_atomically).
 void write_png(const std::string& path, const Tensor& image);
 
+// The same image as PNG file bytes in memory (for pages that inline their images).
+std::string encode_png(const Tensor& image);
+
 // image_u8: (H, W, C) u8 with C = 1, 3 or 4 (alpha ignored) -> f32 (1, height, width,
 // channels) in [0, 1], for channels 1 or 3. One channel takes the ITU-R 601 luma
 // 0.299 R + 0.587 G + 0.114 B; three from grey repeat it. Resizing is separable: area
