@@ -38,7 +38,34 @@ Tensor Module::operator()(const Tensor& x) {
   check_input(x);
   build(x.shape());
   profiler::Scope scope(profiler::enabled() ? name_ + " forward" : std::string());
-  return forward(x);
+  Tensor y = forward(x);
+  for (const auto& [id, hook] : hooks_) hook(*this, x, y);
+  return y;
+}
+
+int Module::add_forward_hook(ForwardHook hook) {
+  hooks_.emplace(next_hook_, std::move(hook));
+  return next_hook_++;
+}
+
+void Module::remove_forward_hook(int id) { hooks_.erase(id); }
+
+std::vector<Module*> Module::modules() {
+  std::vector<Module*> out{this};
+  for (auto& [name, child] : children_) {
+    auto below = child->modules();
+    out.insert(out.end(), below.begin(), below.end());
+  }
+  return out;
+}
+
+Module& Module::find(const std::string& name) {
+  std::string names;
+  for (Module* m : modules()) {
+    if (m->name() == name) return *m;
+    if (!m->name().empty()) names += (names.empty() ? "" : ", ") + m->name();
+  }
+  fail<ValueError>("no layer named '", name, "'; the layers are: ", names.empty() ? "(none)" : names);
 }
 
 void Module::build(const Shape& input_shape) {

@@ -100,5 +100,39 @@ TEST(ModuleTo, GradientsMoveWithTheirParameters) {
   EXPECT_EQ(kernel.grad().to_vector<float>(), grad);
 }
 
+TEST(ModuleHooks, SeeEachForwardUntilRemovedAndFindNamesTheLayers) {
+  Sequential net = small_net(1);
+  net.build({1, 4});  // building runs a probe forward, which hooks would see too
+  Module& dense = net.find("dense");
+  std::vector<Shape> seen;
+  Tensor last;
+  const int id = dense.add_forward_hook([&](const Module& m, const Tensor& in, const Tensor& out) {
+    EXPECT_EQ(&m, &dense);
+    seen.push_back(in.shape());
+    last = out.detach();
+  });
+  Generator g(2);
+  Tensor x = randn({5, 4}, g);
+  NoGradGuard no_grad;
+  net.eval();
+  net(x);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0], (Shape{5, 4}));
+  EXPECT_ALL_CLOSE(last, dense(x), 0, 0);  // the hook saw the layer's own output
+  dense.remove_forward_hook(id);
+  net(x);
+  net(x);
+  EXPECT_EQ(seen.size(), 2u);  // the direct call above, nothing after removal
+
+  EXPECT_EQ(&net.find("dense_1"), net.layers()[2].get());
+  try {
+    net.find("conv2d");
+    FAIL() << "no error";
+  } catch (const ValueError& e) {
+    EXPECT_NE(std::string(e.what()).find("no layer named 'conv2d'; the layers are: "), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("dense, batch_normalization, dense_1"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace cortex::nn

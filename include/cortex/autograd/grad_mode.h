@@ -9,16 +9,22 @@ class GradMode {
   static void set_enabled(bool enabled);
 };
 
-// RAII: no op records a Node while alive (evaluation, MCTS, target networks).
-class NoGradGuard {
+// RAII: sets whether ops record gradients while alive, restoring the previous setting.
+template <bool Enabled>
+class GradModeGuard {
  public:
-  NoGradGuard() : previous_(GradMode::is_enabled()) { GradMode::set_enabled(false); }
-  ~NoGradGuard() { GradMode::set_enabled(previous_); }
-  NoGradGuard(const NoGradGuard&) = delete;
-  NoGradGuard& operator=(const NoGradGuard&) = delete;
+  GradModeGuard() : previous_(GradMode::is_enabled()) { GradMode::set_enabled(Enabled); }
+  ~GradModeGuard() { GradMode::set_enabled(previous_); }
+  GradModeGuard(const GradModeGuard&) = delete;
+  GradModeGuard& operator=(const GradModeGuard&) = delete;
 
  private:
   bool previous_;
 };
+
+// No op records a Node while alive (evaluation, MCTS, target networks).
+using NoGradGuard = GradModeGuard<false>;
+// Ops record again inside a no-grad region (saliency needs an input gradient anywhere).
+using EnableGradGuard = GradModeGuard<true>;
 
 }  // namespace cortex

@@ -2,6 +2,8 @@
 // eval mode, dotted state dicts, and Keras's lazy build from the first input.
 #pragma once
 
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -68,6 +70,19 @@ class Module {
   virtual std::string config_json() const { return "{}"; }
 
   const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& children() const { return children_; }
+  // This module and every descendant, depth first in registration order.
+  std::vector<Module*> modules();
+  // The module named `name` (its name(), "conv2d_1") among modules(); a
+  // cortex::ValueError naming `name` and listing the names that exist otherwise.
+  Module& find(const std::string& name);
+
+  // Called as hook(module, input, output) after each forward through operator()
+  // (PyTorch's register_forward_hook): how feature maps are read from inside a
+  // network; the probe that builds a lazy Sequential is a forward too.
+  // Returns an id for remove_forward_hook.
+  using ForwardHook = std::function<void(const Module&, const Tensor& input, const Tensor& output)>;
+  int add_forward_hook(ForwardHook hook);
+  void remove_forward_hook(int id);
 
  protected:
   // Creates the parameters for inputs of `input_shape`; called once.
@@ -94,6 +109,8 @@ class Module {
   NamedTensors params_;
   NamedTensors buffers_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
+  std::map<int, ForwardHook> hooks_;
+  int next_hook_ = 0;
 };
 
 }  // namespace cortex::nn
