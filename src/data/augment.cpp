@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <utility>
 
 namespace cortex::data {
 namespace {
@@ -26,28 +27,27 @@ std::int64_t draw_offset(Generator& gen, std::int64_t max) {
   return static_cast<std::int64_t>(gen.next_below(static_cast<std::uint64_t>(2 * max + 1))) - max;
 }
 
-}  // namespace
-
-Tensor random_shift(const Tensor& images, double height_fraction, double width_fraction, Generator& gen,
-                    FillMode fill) {
-  if (!images.defined()) fail<ValueError>("random_shift expects an image batch, got an undefined tensor");
+// Checks a batch for the shifts: rank 4, on the CPU.
+Tensor checked_batch(const Tensor& images, const char* what) {
+  if (!images.defined()) fail<ValueError>(what, " expects an image batch, got an undefined tensor");
   if (images.dim() != 4)
-    fail<ShapeError>("random_shift expects a rank-4 NHWC batch (N, H, W, C), got shape ", shape_str(images.shape()));
-  if (!images.device().is_cpu())
-    fail<DeviceError>("random_shift expects images on the cpu, got ", images.device().str());
-  const std::int64_t n = images.size(0), h = images.size(1), w = images.size(2);
-  const std::int64_t max_dy = max_offset(height_fraction, h, "height_fraction");
-  const std::int64_t max_dx = max_offset(width_fraction, w, "width_fraction");
+    fail<ShapeError>(what, " expects a rank-4 NHWC batch (N, H, W, C), got shape ", shape_str(images.shape()));
+  if (!images.device().is_cpu()) fail<DeviceError>(what, " expects images on the cpu, got ", images.device().str());
+  return images.detach().contiguous();
+}
 
-  Tensor x = images.detach().contiguous();  // (N, H, W, C)
+// Shifts every image of x (N, H, W, C) by offset(img) = (dy, dx) into a new batch.
+template <typename Offset>
+Tensor shift_each(const Tensor& x, FillMode fill, Offset offset) {
+  const std::int64_t n = x.size(0), h = x.size(1), w = x.size(2);
   Tensor out = Tensor::empty(x.shape(), x.dtype());
-  const std::size_t pixel = element_size(x.dtype()) * static_cast<std::size_t>(images.size(3));
+  const std::size_t pixel = element_size(x.dtype()) * static_cast<std::size_t>(x.size(3));
   const std::size_t row = pixel * static_cast<std::size_t>(w);
   const char* src = static_cast<const char*>(x.raw_data());
   char* dst = static_cast<char*>(out.raw_data());
 
   for (std::int64_t img = 0; img < n; ++img) {
-    const std::int64_t dy = draw_offset(gen, max_dy), dx = draw_offset(gen, max_dx);
+    const auto [dy, dx] = offset(img);
     const char* s_img = src + img * h * row;
     char* d_img = dst + img * h * row;
     // Output columns [j0, j1) come from input columns [j0 - dx, j1 - dx); the rest are uncovered.
@@ -71,6 +71,24 @@ Tensor random_shift(const Tensor& images, double height_fraction, double width_f
     }
   }
   return out;
+}
+
+}  // namespace
+
+Tensor random_shift(const Tensor& images, double height_fraction, double width_fraction, Generator& gen,
+                    FillMode fill) {
+  Tensor x = checked_batch(images, "random_shift");  // (N, H, W, C)
+  const std::int64_t max_dy = max_offset(height_fraction, x.size(1), "height_fraction");
+  const std::int64_t max_dx = max_offset(width_fraction, x.size(2), "width_fraction");
+  return shift_each(x, fill, [&](std::int64_t) {
+    const std::int64_t dy = draw_offset(gen, max_dy), dx = draw_offset(gen, max_dx);
+    return std::pair{dy, dx};
+  });
+}
+
+Tensor shift(const Tensor& images, std::int64_t dy, std::int64_t dx, FillMode fill) {
+  Tensor x = checked_batch(images, "shift");  // (N, H, W, C)
+  return shift_each(x, fill, [&](std::int64_t) { return std::pair{dy, dx}; });
 }
 
 }  // namespace cortex::data

@@ -99,5 +99,22 @@ TEST(RandomShift, BadArguments) {
   expect_error<ValueError>([&] { random_shift(zeros({1, 4, 4, 1}), 0.1, 1.5, gen); }, {"width_fraction", "1.5"});
 }
 
+TEST(Shift, MovesEveryImageByTheSameOffsetWithZerosOrEdges) {
+  Tensor x = numbered(2);
+  Tensor y = data::shift(x, 2, -3);  // down 2, left 3, zeros in
+  for (std::int64_t img = 0; img < 2; ++img)
+    for (std::int64_t i = 0; i < kH; ++i)
+      for (std::int64_t j = 0; j < kW; ++j)
+        for (std::int64_t c = 0; c < kC; ++c) {
+          const std::int64_t si = i - 2, sj = j + 3;
+          const double want = si >= 0 && sj < kW ? x.at({img, si, sj, c}) : 0.0;
+          ASSERT_EQ(y.at({img, i, j, c}), want) << img << " " << i << " " << j << " " << c;
+        }
+  Tensor edge = data::shift(x, 0, 1, FillMode::nearest);
+  EXPECT_EQ(edge.at({0, 4, 0, 1}), x.at({0, 4, 0, 1}));  // the first column repeats
+  EXPECT_EQ(edge.at({0, 4, 5, 1}), x.at({0, 4, 4, 1}));
+  expect_error<ShapeError>([&] { data::shift(zeros({4, 4}), 1, 1); }, {"shift", "rank-4 NHWC"});
+}
+
 }  // namespace
 }  // namespace cortex

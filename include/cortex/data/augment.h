@@ -18,4 +18,9 @@ enum class FillMode { nearest, constant };
 Tensor random_shift(const Tensor& images, double height_fraction, double width_fraction, Generator& gen,
                     FillMode fill = FillMode::nearest);
 
+// images: (N, H, W, C), any dtype -> same shape, every image moved by (dy, dx)
+// pixels (positive: down and right), as random_shift moves each one; the test of
+// how shift-invariant a model is.
+Tensor shift(const Tensor& images, std::int64_t dy, std::int64_t dx, FillMode fill = FillMode::constant);
+
 }  // namespace cortex::data
