@@ -14,6 +14,7 @@ packages=(
   dataset-fashion-mnist             # the default dataset
   python3-torch python3-numpy       # goldens and the side-by-side benchmark baseline
   libopenblas0-openmp               # fast BLAS for torch/numpy (Debian's default is the reference BLAS)
+  chromium                          # the training report's headless-browser test
 )
 
 missing=()

@@ -19,6 +19,16 @@ Sequential lecture_cnn() {
   });
 }
 
+Sequential mlp() {
+  return Sequential({
+      Input({28, 28, 1}),
+      Flatten(),
+      Dense({.units = 512, .activation = "relu"}),
+      Dropout(0.2),
+      Dense({.units = 10, .activation = "softmax"}),
+  });
+}
+
 Sequential vgg_small(std::int64_t classes) {
   Sequential net({Input({32, 32, 3})});
   for (std::int64_t width : {64, 128, 256}) {

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 
 #include "cortex/autograd/grad_mode.h"
@@ -231,6 +232,47 @@ void TerminateOnNaN::on_batch_end(Model& model, std::int64_t batch, const Logs& 
     terminated_ = true;
     model.stop_training = true;
   }
+}
+
+}  // namespace cortex::train
+
+namespace cortex::train {
+
+History read_csv_log(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) fail<Error>("cannot read the training log ", path, ": no such file");
+  auto split = [](const std::string& line) {
+    std::vector<std::string> fields;
+    std::size_t start = 0;
+    for (std::size_t comma; (comma = line.find(',', start)) != std::string::npos; start = comma + 1)
+      fields.push_back(line.substr(start, comma - start));
+    fields.push_back(line.substr(start));
+    return fields;
+  };
+  std::string line;
+  if (!std::getline(in, line)) fail<Error>(path, ": empty file, expected a CSVLogger header 'epoch,...'");
+  const std::vector<std::string> header = split(line);
+  if (header.front() != "epoch") fail<Error>(path, ":1: expected a header starting with 'epoch', found '", line, "'");
+  History h;
+  for (std::size_t i = 1; i < header.size(); ++i) h.history[header[i]];
+  for (int number = 2; std::getline(in, line); ++number) {
+    if (line.empty()) continue;
+    const std::vector<std::string> fields = split(line);
+    if (fields.size() != header.size())
+      fail<Error>(path, ":", number, ": expected ", header.size(), " fields, found ", fields.size());
+    std::vector<double> values;
+    for (const auto& f : fields) {
+      char* end = nullptr;
+      const double v = std::strtod(f.c_str(), &end);
+      if (f.empty() || *end != '\0') fail<Error>(path, ":", number, ": '", f, "' is not a number");
+      values.push_back(v);
+    }
+    if (values[0] != static_cast<int>(values[0]) || values[0] < 0)
+      fail<Error>(path, ":", number, ": the epoch must be a whole number >= 0, found ", fields[0]);
+    h.epochs.push_back(static_cast<int>(values[0]));
+    for (std::size_t i = 1; i < header.size(); ++i) h.history[header[i]].push_back(values[i]);
+  }
+  return h;
 }
 
 }  // namespace cortex::train

@@ -3,16 +3,22 @@
 
 #include <chrono>
 #include <cmath>
+#include <ctime>
+#include <filesystem>
 #include <optional>
+
+#include <nlohmann/json.hpp>
 
 #include "cortex/autograd/grad_mode.h"
 #include "cortex/core/profiler.h"
+#include "cortex/core/threads.h"
 #include "cortex/nn/init.h"
 #include "cortex/ops/autocast.h"
 #include "cortex/ops/elementwise.h"
 #include "cortex/ops/reduce.h"
 #include "cortex/ops/shape_ops.h"
 #include "cortex/train/metrics.h"
+#include "cortex/train/report.h"
 
 namespace cortex::train {
 
@@ -190,6 +196,10 @@ History Model::fit(const Tensor& x_in, const Tensor& y_in, FitOptions o) {
   std::vector<std::shared_ptr<Callback>> cbs;
   if (o.verbose > 0) cbs.push_back(std::make_shared<ProgressBar>(o.verbose, o.epochs, steps));
   for (auto& cb : o.callbacks) cbs.push_back(cb);
+  if (!o.report_dir.empty()) {
+    start_run_record(o, x.shape()[0], val ? val->first.shape()[0] : 0);
+    cbs.push_back(std::make_shared<CSVLogger>(o.report_dir + "/history.csv", o.initial_epoch > 0));
+  }
   History history;
   stop_training = false;
   for (auto& cb : cbs) cb->on_train_begin(*this);
@@ -209,7 +219,57 @@ History Model::fit(const Tensor& x_in, const Tensor& y_in, FitOptions o) {
   }
   for (auto& cb : cbs) cb->on_train_end(*this);
   net_->eval();
+  if (!o.report_dir.empty()) {
+    save(o.report_dir + "/model.cortex");
+    // The page shows the whole run, resumed epochs included: the log holds them all.
+    History whole = read_csv_log(o.report_dir + "/history.csv");
+    Settings settings = read_settings(o.report_dir);
+    if (val)
+      write_report(o.report_dir, *this, whole, val->first, val->second, settings, o.report);
+    else
+      write_report(o.report_dir, *this, whole, x, y, settings, o.report);
+  }
   return history;
+}
+
+namespace {
+// "Adadelta (epsilon 1e-07, learning_rate 1, rho 0.95)": the optimizer's set options.
+std::string describe(const optim::Optimizer& opt) {
+  nlohmann::json j = nlohmann::json::parse(opt.config_json());
+  std::string out;
+  for (const auto& [k, v] : j["config"].items())
+    if (!v.is_null()) out += (out.empty() ? "" : ", ") + k + " " + v.dump();
+  return opt.name() + (out.empty() ? "" : " (" + out + ")");
+}
+}  // namespace
+
+void Model::start_run_record(const FitOptions& o, std::int64_t train_examples, std::int64_t val_examples) {
+  std::error_code ec;
+  std::filesystem::create_directories(o.report_dir, ec);
+  if (ec) fail<Error>("fit cannot create the report directory ", o.report_dir, ": ", ec.message());
+  const std::time_t now = std::time(nullptr);
+  char started[32];
+  std::strftime(started, sizeof started, "%Y-%m-%d %H:%M:%S UTC", std::gmtime(&now));
+  std::string metrics;
+  for (const auto& m : metrics_) metrics += (metrics.empty() ? "" : ", ") + m;
+  Settings s = {{"started", started},
+                {"loss", loss_.name},
+                {"optimizer", describe(*optimizer_)},
+                {"metrics", metrics},
+                {"batch_size", std::to_string(o.batch_size)},
+                {"epochs", std::to_string(o.epochs)},
+                {"initial_epoch", std::to_string(o.initial_epoch)},
+                {"training examples", std::to_string(train_examples)},
+                {"validation examples", std::to_string(val_examples)},
+                {"shuffle", o.shuffle ? "yes" : "no"},
+                {"augmentation", o.augment ? "yes" : "no"},
+                {"seed", std::to_string(o.seed)},
+                {"max_steps", o.max_steps > 0 ? std::to_string(o.max_steps) : "all"},
+                {"precision", o.precision},
+                {"device", device().str()},
+                {"threads", std::to_string(num_threads())}};
+  s.insert(s.end(), o.report.settings.begin(), o.report.settings.end());
+  write_settings(o.report_dir, s, o.report.class_names);
 }
 
 Logs Model::evaluate(const Tensor& x, const Tensor& y, EvaluateOptions o) {

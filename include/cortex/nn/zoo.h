@@ -13,6 +13,11 @@ namespace cortex::nn::zoo {
 // Dense 10 softmax (1,199,882 parameters).
 Sequential lecture_cnn();
 
+// A fully connected net on 28x28x1 inputs: Flatten -> Dense 512 ReLU ->
+// Dropout 0.2 -> Dense 10 softmax (407,050 parameters); no notion of
+// neighbouring pixels, so a shifted image is a new image to it.
+Sequential mlp();
+
 // A VGG-style CNN on 32x32x3 inputs: three blocks of two 3x3 "same" Conv2D
 // (64, 128, 256 filters, ReLU) each followed by 2x2 max pooling, then Dense 512
 // ReLU and Dense `classes` softmax.

@@ -24,6 +24,13 @@ struct CompileOptions {
   std::vector<std::string> metrics = {};
 };
 
+// What a run's report shows besides the run itself (cortex/train/report.h).
+struct ReportOptions {
+  std::vector<std::string> class_names;                       // default "0", "1", ...
+  std::vector<std::pair<std::string, std::string>> settings;  // extra rows (dataset, model, ...)
+  std::int64_t confused_examples = 16;                        // wrong predictions shown, most confident first
+};
+
 struct FitOptions {
   std::int64_t batch_size = 32;
   int epochs = 1;
@@ -40,12 +47,21 @@ struct FitOptions {
   // "fp32", or "bf16": matmuls and convolutions in bf16 with fp32 master weights,
   // loss and softmax (cortex/ops/autocast.h); needs the model on a CUDA device.
   std::string precision = "fp32";
+  // A directory for the run's record: settings.json at the start, history.csv
+  // after each epoch, model.cortex and report.html (cortex/train/report.h) at the end.
+  std::string report_dir;
+  ReportOptions report = {};
 };
 
 struct History {
   std::vector<int> epochs;
   std::map<std::string, std::vector<double>> history;  // "loss", "accuracy", "val_loss", ...
 };
+
+// Reads a CSVLogger file back into a History. A missing file, a header
+// without "epoch", a row with the wrong number of fields or a field that is
+// not a number is a cortex::Error naming the file and the line.
+History read_csv_log(const std::string& path);
 
 struct EvaluateOptions {
   std::int64_t batch_size = 32;
@@ -90,6 +106,8 @@ class Model {
   Tensor forward_for_loss(const Tensor& x, bool& from_logits);
   void set_precision(const std::string& precision, const char* what);
   bool autocast_ = false;  // set by fit/evaluate from their precision
+  // Creates o.report_dir and writes its settings.json (fit's report_dir).
+  void start_run_record(const FitOptions& o, std::int64_t train_examples, std::int64_t val_examples);
   Logs run_epoch(data::DataLoader& loader, std::int64_t steps, const std::vector<std::shared_ptr<Callback>>& cbs);
 
   std::shared_ptr<nn::Sequential> net_;

@@ -9,3 +9,6 @@
 #include "cortex/train/callbacks.h"
 #include "cortex/train/metrics.h"
 #include "cortex/train/model.h"
+#include "cortex/train/experiments.h"
+#include "cortex/train/report.h"
+#include "cortex/viz/viz.h"

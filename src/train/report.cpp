@@ -1,0 +1,180 @@
+// The training report: a self-contained HTML page about one run.
+#include "cortex/train/report.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <numeric>
+
+#include "cortex/io/atomic_file.h"
+#include "cortex/io/image.h"
+#include "cortex/ops/reduce.h"
+#include "cortex/train/metrics.h"
+#include "cortex/viz/viz.h"
+
+namespace cortex::train {
+namespace {
+
+std::string figure(const std::string& id, const std::string& mime, const std::string& bytes, const std::string& alt,
+                   const std::string& caption) {
+  return "<figure id=\"" + id + "\"><img src=\"data:" + mime + ";base64," + viz::base64(bytes) + "\" alt=\"" +
+         viz::escape_xml(alt) + "\"><figcaption>" + viz::escape_xml(caption) + "</figcaption></figure>\n";
+}
+
+std::string percent(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f %%", 100.0 * v);
+  return buf;
+}
+
+std::string fixed(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4f", v);
+  return buf;
+}
+
+const char* kStyle = R"(body{font-family:"DejaVu Sans",Helvetica,Arial,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
+h1{margin-bottom:.2em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.6em}
+table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:.25em .6em;text-align:left}
+pre{background:#f6f6f6;padding:.8em;overflow-x:auto;font-size:13px}
+figure{display:inline-block;margin:.4em;vertical-align:top;text-align:center}figcaption{font-size:12px;max-width:260px}
+img{image-rendering:pixelated}.figures{display:flex;flex-wrap:wrap}.note{color:#666})";
+
+}  // namespace
+
+std::vector<std::string> class_names(const ReportOptions& options, std::int64_t k) {
+  if (!options.class_names.empty()) {
+    if (static_cast<std::int64_t>(options.class_names.size()) != k)
+      fail<ValueError>("the report expects ", k, " class names for a model with ", k, " outputs, got ",
+                       options.class_names.size());
+    return options.class_names;
+  }
+  std::vector<std::string> names;
+  for (std::int64_t i = 0; i < k; ++i) names.push_back(std::to_string(i));
+  return names;
+}
+
+std::string report_html(Model& model, const History& history, const Tensor& x, const Tensor& labels,
+                        const Settings& settings, const ReportOptions& options) {
+  std::string body;
+  std::string headline;
+  if (!history.epochs.empty()) {
+    headline = std::to_string(history.epochs.back() + 1) + " epochs";
+    for (const char* key : {"loss", "accuracy", "val_loss", "val_accuracy"}) {
+      auto it = history.history.find(key);
+      if (it == history.history.end() || it->second.empty()) continue;
+      const double v = it->second.back();
+      headline += std::string(" · ") + key + " " + (std::string(key).find("accuracy") != std::string::npos ? percent(v) : fixed(v));
+    }
+  }
+
+  body += "<h2>Settings</h2>\n<table>\n";
+  for (const auto& [k, v] : settings)
+    body += "<tr><th>" + viz::escape_xml(k) + "</th><td>" + viz::escape_xml(v) + "</td></tr>\n";
+  body += "</table>\n";
+
+  body += "<h2>Model</h2>\n<pre>" + viz::escape_xml(model.summary()) + "</pre>\n";
+
+  std::string filters = "<h2>First-layer filters</h2>\n";
+  auto convs = viz::conv_layers(model.network());
+  if (convs.empty()) {
+    filters += "<p class=\"note\">This model has no convolution layer.</p>\n";
+  } else {
+    Tensor grid = viz::filter_grid(model.network(), convs.front(), {.scale = 16, .border = 2});
+    filters += figure("filters", "image/png", io::encode_png(grid), "filters of " + convs.front(),
+                   "The filters of " + convs.front() + ", each normalised to its own range.");
+  }
+
+  body += "<h2>Training curves</h2>\n";
+  if (history.epochs.empty())
+    body += "<p class=\"note\">No epochs were recorded.</p>\n";
+  else
+    body += figure("curves", "image/svg+xml", viz::curves_svg(history.epochs, history.history),
+                   "training curves: loss and metrics per epoch", "Solid: training; dashed: validation.");
+
+  if (x.defined()) {
+    Tensor truth = labels.dim() == 2 ? argmax(labels, 1) : labels.to(DType::i64);  // (N)
+    Tensor probs = model.predict(x, 500);                                          // (N, K)
+    const std::int64_t n = probs.size(0), k = probs.size(1);
+    if (truth.dim() != 1 || truth.size(0) != n)
+      fail<ShapeError>("the report expects ", n, " labels for ", n, " examples, got shape ", shape_str(labels.shape()));
+    Tensor predicted = argmax(probs, 1);
+    const auto names = class_names(options, k);
+    Tensor counts = confusion_matrix(truth, predicted, k);
+    std::vector<std::int64_t> t = truth.to_vector<std::int64_t>(), p = predicted.to_vector<std::int64_t>();
+    std::vector<float> pr = probs.contiguous().to_vector<float>();
+    std::int64_t right = 0;
+    for (std::int64_t i = 0; i < n; ++i) right += t[i] == p[i];
+
+    body += "<h2>Confusion matrix</h2>\n<p>" + std::to_string(right) + " of " + std::to_string(n) +
+            " examples right (" + percent(static_cast<double>(right) / static_cast<double>(n)) + ").</p>\n";
+    body += figure("confusion", "image/svg+xml", viz::confusion_svg(counts, names),
+                   "confusion matrix of " + std::to_string(n) + " examples", "Rows: true class; columns: predicted class.");
+
+    body += filters;
+    filters.clear();
+    body += "<h2>Most confused examples</h2>\n<div class=\"figures\">\n";
+    std::vector<std::int64_t> wrong;
+    for (std::int64_t i = 0; i < n; ++i)
+      if (t[i] != p[i]) wrong.push_back(i);
+    std::stable_sort(wrong.begin(), wrong.end(),
+                     [&](std::int64_t a, std::int64_t b) { return pr[a * k + p[a]] > pr[b * k + p[b]]; });
+    if (static_cast<std::int64_t>(wrong.size()) > options.confused_examples) wrong.resize(options.confused_examples);
+    Tensor xs = x.to(Device::cpu());
+    for (std::int64_t i : wrong) {
+      const std::string caption = "#" + std::to_string(i) + ": " + names[t[i]] + " taken for " + names[p[i]] + " (" +
+                                  percent(pr[i * k + p[i]]) + ")";
+      Tensor picture = xs.dim() == 4 ? viz::image_picture(xs.slice(0, i, i + 1), 4) : Tensor();
+      if (picture.defined())
+        body += figure("confused-" + std::to_string(i), "image/png", io::encode_png(picture), caption, caption);
+      else
+        body += "<p>" + viz::escape_xml(caption) + "</p>\n";
+    }
+    if (wrong.empty()) body += "<p class=\"note\">Every example is right.</p>\n";
+    body += "</div>\n";
+  }
+  body += filters;
+
+  return "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Cortex training report</title>\n"
+         "<style>" + std::string(kStyle) + "</style>\n</head>\n<body>\n<h1>Cortex training report</h1>\n<p>" +
+         viz::escape_xml(headline) + "</p>\n" + body + "</body>\n</html>\n";
+}
+
+std::string write_report(const std::string& run_dir, Model& model, const History& history, const Tensor& x,
+                         const Tensor& labels, const Settings& settings, const ReportOptions& options) {
+  const std::string page = report_html(model, history, x, labels, settings, options);
+  const std::string path = run_dir + "/report.html";
+  io::write_atomically(path, [&](std::FILE* f) { io::write_bytes(f, page.data(), page.size(), path); });
+  return path;
+}
+
+void write_settings(const std::string& run_dir, const Settings& settings, const std::vector<std::string>& class_names) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  for (const auto& [k, v] : settings) j[k] = v;
+  if (!class_names.empty()) j["class_names"] = class_names;
+  const std::string text = j.dump(2) + "\n", path = run_dir + "/settings.json";
+  io::write_atomically(path, [&](std::FILE* f) { io::write_bytes(f, text.data(), text.size(), path); });
+}
+
+Settings read_settings(const std::string& run_dir, std::vector<std::string>* class_names) {
+  const std::string path = run_dir + "/settings.json";
+  std::ifstream in(path);
+  if (!in) fail<Error>("cannot read ", path, ": no such file (is ", run_dir, " a run directory written by fit?)");
+  nlohmann::ordered_json j = nlohmann::ordered_json::parse(in, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) fail<Error>(path, " is not a JSON object of settings");
+  Settings out;
+  for (const auto& [k, v] : j.items()) {
+    if (k == "class_names") {
+      if (!v.is_array() || !std::all_of(v.begin(), v.end(), [](const auto& e) { return e.is_string(); }))
+        fail<Error>(path, ": class_names must be an array of strings");
+      if (class_names) *class_names = v.get<std::vector<std::string>>();
+      continue;
+    }
+    out.emplace_back(k, v.is_string() ? v.get<std::string>() : v.dump());
+  }
+  return out;
+}
+
+}  // namespace cortex::train
