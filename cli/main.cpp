@@ -1,66 +1,30 @@
-// The `cortex` command: train, evaluate, predict and summarise models.
+// The `cortex` command: train, evaluate, predict, summarise and look inside models.
 //
 //   cortex train                      # the lecture CNN on Fashion-MNIST, 12 epochs -> model.cortex
 //   cortex train --device cuda        # the same on the first GPU
 //   cortex evaluate model.cortex      # Test loss / Test accuracy
 //   cortex predict model.cortex shirt.png
 //   cortex summary --model lecture-cnn
+//   cortex visualize filters model.cortex -o filters.png
+//   cortex train --report-dir runs/lecture && cortex report runs/lecture
+//   cortex experiment shift-invariance -o shift.svg
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <fstream>
 #include <sstream>
 
+#include "common.h"
 #include "cortex/io/image.h"
-#include "cortex/train/train.h"
 
 using namespace cortex;
+using namespace cortex::cli;
 
 namespace {
 
-const char* kLectureCnn = R"({"input_shape": [28, 28, 1], "layers": [
-  {"type": "Conv2D", "config": {"filters": 32, "kernel_size": [3, 3], "activation": "relu"}},
-  {"type": "Conv2D", "config": {"filters": 64, "kernel_size": [3, 3], "activation": "relu"}},
-  {"type": "MaxPooling2D", "config": {"pool_size": [2, 2]}},
-  {"type": "Dropout", "config": {"rate": 0.25}},
-  {"type": "Flatten"},
-  {"type": "Dense", "config": {"units": 128, "activation": "relu"}},
-  {"type": "Dropout", "config": {"rate": 0.5}},
-  {"type": "Dense", "config": {"units": 10, "activation": "softmax"}}]})";
-
-const char* kMlp = R"({"input_shape": [28, 28, 1], "layers": [
-  {"type": "Flatten"},
-  {"type": "Dense", "config": {"units": 512, "activation": "relu"}},
-  {"type": "Dropout", "config": {"rate": 0.2}},
-  {"type": "Dense", "config": {"units": 10, "activation": "softmax"}}]})";
-
-std::string architecture(const std::string& model) {
-  if (model == "lecture-cnn") return kLectureCnn;
-  if (model == "mlp") return kMlp;
-  std::ifstream in(model);
-  if (!in) fail<ValueError>("--model expects lecture-cnn, mlp or a readable .json file, got '", model, "'");
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// "cpu", "cuda" (the first GPU) or "cuda:N".
-Device parse_device(const std::string& name) {
-  if (name == "cpu") return Device::cpu();
-  if (name == "cuda") return Device::cuda();
-  std::string index = name.rfind("cuda:", 0) == 0 ? name.substr(5) : "";
-  if (!index.empty() && index.size() <= 4 && index.find_first_not_of("0123456789") == std::string::npos)
-    return Device::cuda(std::stoi(index));
-  fail<ValueError>("--device expects cpu, cuda or cuda:N (N a GPU index), got '", name, "'");
-}
-
-data::FashionMnist load_data(const std::string& dataset) {
-  return dataset == "fashion-mnist" ? data::fashion_mnist() : data::fashion_mnist(dataset);
-}
-
 struct TrainArgs {
   std::string model = "lecture-cnn", dataset = "fashion-mnist", optimizer = "adadelta", output = "model.cortex",
-              history, device = "cpu", precision = "fp32";
+              history, device = "cpu", precision = "fp32", report_dir;
   int epochs = 12, verbose = 1, threads = 0, early_stopping = 0;
   std::int64_t batch_size = 128, max_steps = 0;
   double lr = 0, validation_split = 0;
@@ -69,7 +33,7 @@ struct TrainArgs {
 
 int train_command(const TrainArgs& a) {
   if (a.threads > 0) set_num_threads(a.threads);
-  train::Model model(train::sequential_from_json(architecture(a.model)), a.seed);
+  train::Model model(network(a.model), a.seed);
   model.to(parse_device(a.device));  // before the data loads: a missing GPU fails at once
   data::FashionMnist d = load_data(a.dataset);
   auto opt = a.lr > 0 ? optim::make_optimizer(a.optimizer, a.lr) : optim::make_optimizer(a.optimizer);
@@ -82,18 +46,21 @@ int train_command(const TrainArgs& a) {
   if (!a.history.empty()) callbacks.push_back(std::make_shared<train::CSVLogger>(a.history));
   train::FitOptions fit{.batch_size = a.batch_size, .epochs = a.epochs, .verbose = a.verbose,
                         .validation_split = a.validation_split, .callbacks = callbacks, .seed = a.seed,
-                        .max_steps = a.max_steps, .precision = a.precision};
+                        .max_steps = a.max_steps, .precision = a.precision, .report_dir = a.report_dir};
+  fit.report = {.class_names = class_names(10),
+                .settings = {{"model", a.model}, {"dataset", a.dataset}}};
   if (a.validation_split == 0) fit.validation_data = std::make_pair(d.test.x, y_test);
   model.fit(d.train.x, y_train, fit);
   model.save(a.output);
   std::printf("Saved %s\n", a.output.c_str());
+  if (!a.report_dir.empty()) std::printf("Report: %s/report.html\n", a.report_dir.c_str());
   return 0;
 }
 
 int evaluate_command(const std::string& path, const std::string& dataset, std::int64_t batch_size,
                      const std::string& device) {
   Device on = parse_device(device);
-  auto model = train::load_model(path);
+  auto model = load_model(path);
   model->to(on);
   data::FashionMnist d = load_data(dataset);
   train::Logs score = model->evaluate(d.test.x, data::to_categorical(d.test.y, 10), {.batch_size = batch_size});
@@ -104,7 +71,7 @@ int evaluate_command(const std::string& path, const std::string& dataset, std::i
 
 int predict_command(const std::string& path, const std::vector<std::string>& images, const std::string& device) {
   Device on = parse_device(device);
-  auto model = train::load_model(path);
+  auto model = load_model(path);
   model->to(on);
   const auto& in = model->network().input_shape();
   if (!in || in->size() != 3) fail<ValueError>(path, ": predict needs a model with an image input (H, W, C)");
@@ -121,9 +88,9 @@ int predict_command(const std::string& path, const std::vector<std::string>& ima
 
 int summary_command(const std::string& path, const std::string& model) {
   if (!path.empty()) {
-    std::printf("%s", train::load_model(path)->summary().c_str());
+    std::printf("%s", load_model(path)->summary().c_str());
   } else {
-    train::Model m(train::sequential_from_json(architecture(model)));
+    train::Model m(network(model));
     std::printf("%s", m.summary().c_str());
   }
   return 0;
@@ -155,6 +122,7 @@ int main(int argc, char** argv) {
   train_cmd->add_option("--max-steps", t.max_steps, "cap the batches of each epoch")->check(CLI::NonNegativeNumber);
   train_cmd->add_option("--output", t.output)->capture_default_str();
   train_cmd->add_option("--history", t.history, "write per-epoch figures to FILE.csv");
+  train_cmd->add_option("--report-dir", t.report_dir, "record the run in DIR (settings, history, model, report.html)");
   train_cmd->add_option("--verbose", t.verbose, "0 silent, 1 progress bar, 2 one line per epoch")
       ->check(CLI::Range(0, 2))->capture_default_str();
 
@@ -174,9 +142,53 @@ int main(int argc, char** argv) {
   summary_cmd->add_option("MODEL", path, "a .cortex file");
   summary_cmd->add_option("--model", model_name, "lecture-cnn, mlp or FILE.json");
 
+  VisualizeArgs v;
+  auto* viz_cmd = app.add_subcommand("visualize", "draw a model's filters, feature maps, saliency, occlusion, "
+                                                  "confusion matrix or training curves");
+  viz_cmd->add_option("KIND", v.kind, "filters, feature-maps, saliency, occlusion, confusion or curves")
+      ->required()
+      ->check(CLI::IsMember({"filters", "feature-maps", "saliency", "occlusion", "confusion", "curves"}));
+  viz_cmd->add_option("MODEL", v.model, "a .cortex file or run directory (curves: a history CSV or run directory)")
+      ->required();
+  viz_cmd->add_option("IMAGE", v.image, "a PNG (feature-maps, saliency, occlusion; default: test image --index)");
+  viz_cmd->add_option("--layer", v.layer, "the layer (default: the first conv layer)");
+  viz_cmd->add_option("-o,--output", v.output, "OUT.png or OUT.svg (default: KIND.png, or KIND.svg for charts)");
+  viz_cmd->add_option("--index", v.index, "test image used when no IMAGE is given")->capture_default_str();
+  viz_cmd->add_option("--class", v.cls, "class for saliency and occlusion (default: the predicted one)");
+  viz_cmd->add_option("--patch", v.patch, "occluder side in pixels")->check(CLI::PositiveNumber)->capture_default_str();
+  viz_cmd->add_option("--stride", v.stride, "occluder step in pixels")->check(CLI::PositiveNumber)->capture_default_str();
+  viz_cmd->add_option("--scale", v.scale, "pixels per value (default: automatic)")->check(CLI::NonNegativeNumber);
+  viz_cmd->add_option("--dataset", v.dataset, "fashion-mnist or a directory of MNIST-format files")->capture_default_str();
+
+  std::string run_dir, report_dataset;
+  auto* report_cmd = app.add_subcommand("report", "write RUN_DIR/report.html: one self-contained page about a run");
+  report_cmd->add_option("RUN_DIR", run_dir, "a directory written by train --report-dir")->required();
+  report_cmd->add_option("--dataset", report_dataset, "test data (default: the run's dataset)");
+
+  ExperimentArgs x;
+  auto* exp_cmd = app.add_subcommand("experiment", "run one of the course's experiments");
+  exp_cmd->add_option("NAME", x.name, "shift-invariance")->required()->check(CLI::IsMember({"shift-invariance"}));
+  exp_cmd->add_option("-o,--output", x.output, "the chart, OUT.svg")->capture_default_str();
+  exp_cmd->add_option("--dataset", x.dataset)->capture_default_str();
+  exp_cmd->add_option("--epochs", x.options.epochs)->check(CLI::PositiveNumber)->capture_default_str();
+  exp_cmd->add_option("--batch-size", x.options.batch_size)->check(CLI::PositiveNumber)->capture_default_str();
+  exp_cmd->add_option("--max-shift", x.options.max_shift, "test shifts 0..N pixels")->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  exp_cmd->add_option("--augment-shift", x.options.augment_shift, "training shifts up to N pixels (0: --max-shift)")
+      ->check(CLI::NonNegativeNumber);
+  exp_cmd->add_option("--test-samples", x.options.test_samples, "first N test images (0: all)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  exp_cmd->add_option("--max-steps", x.options.max_steps, "cap the batches of each epoch")->check(CLI::NonNegativeNumber);
+  exp_cmd->add_option("--seed", x.options.seed)->capture_default_str();
+  exp_cmd->add_option("--verbose", x.options.verbose, "0 silent, 1 progress bar, 2 one line per epoch")
+      ->check(CLI::Range(0, 2))->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
   try {
     if (*eval_cmd) return evaluate_command(path, dataset, batch_size, device);
+    if (*viz_cmd) return visualize_command(v);
+    if (*report_cmd) return report_command(run_dir, report_dataset);
+    if (*exp_cmd) return experiment_command(x);
     if (*predict_cmd) return predict_command(path, images, device);
     if (*summary_cmd) {
       if (path.empty() && model_name.empty()) model_name = "lecture-cnn";

@@ -41,6 +41,39 @@ PY
   expect_error "needs the model on a CUDA device" "$cortex" train --precision bf16 --epochs 1 --max-steps 1
   head -c 1000 "$dir/m.cortex" >"$dir/cut.cortex"
   expect_error "corrupt tensor file" "$cortex" evaluate "$dir/cut.cortex"
+
+  # Looking inside: every picture and chart of the smoke model, each a real PNG or SVG.
+  for kind in filters feature-maps saliency occlusion; do
+    "$cortex" visualize $kind "$dir/m.cortex" -o "$dir/$kind.png" >"$dir/viz.log" 2>&1 || fail "visualize $kind: $(cat "$dir/viz.log")"
+    [[ $(head -c 4 "$dir/$kind.png" | tail -c 3) == PNG ]] || fail "visualize $kind wrote no PNG"
+  done
+  "$cortex" visualize feature-maps "$dir/m.cortex" "$dir/img.png" --layer dense -o "$dir/fm.svg" >/dev/null || fail "feature-maps of a PNG"
+  grep -q "data:image/png;base64," "$dir/fm.svg" || fail "the SVG carries no picture"
+  "$cortex" visualize confusion "$dir/m.cortex" -o "$dir/c.svg" >/dev/null || fail "visualize confusion"
+  grep -q "Ankle boot" "$dir/c.svg" || fail "confusion names no classes"
+  "$cortex" visualize curves "$dir/h.csv" -o "$dir/curves.svg" >/dev/null || fail "visualize curves"
+  grep -q "<polyline" "$dir/curves.svg" || fail "curves: no lines"
+  expect_error "the layers are: sequential, conv2d, conv2d_1" "$cortex" visualize filters "$dir/m.cortex" --layer nope
+  expect_error "the conv layers are: conv2d, conv2d_1" "$cortex" visualize filters "$dir/m.cortex" --layer dense
+  expect_error "ending in .svg" "$cortex" visualize curves "$dir/h.csv" -o "$dir/curves.png"
+  expect_error "not a PNG file" "$cortex" visualize saliency "$dir/m.cortex" "$dir/h.csv"
+  expect_error "expected a header starting with 'epoch'" "$cortex" visualize curves "$dir/img.png" -o "$dir/x.svg"
+
+  # A recorded run, its report, and the page rebuilt from the directory alone.
+  "$cortex" train --epochs 2 --max-steps 2 --batch-size 32 --verbose 0 --output "$dir/r.cortex" --report-dir "$dir/run" \
+    >"$dir/run.log" 2>&1 || fail "train --report-dir: $(cat "$dir/run.log")"
+  for f in settings.json history.csv model.cortex report.html; do [[ -s $dir/run/$f ]] || fail "run/$f missing"; done
+  grep -q 'id="confusion"' "$dir/run/report.html" || fail "report without a confusion matrix"
+  rm "$dir/run/report.html"
+  "$cortex" report "$dir/run" >/dev/null || fail "report"
+  grep -q "Most confused examples" "$dir/run/report.html" || fail "rebuilt report"
+  expect_error "settings.json: no such file" "$cortex" report "$dir"
+
+  # The shift-invariance experiment, shrunk to seconds.
+  "$cortex" experiment shift-invariance --epochs 1 --max-steps 2 --test-samples 50 --max-shift 2 -o "$dir/shift.svg" \
+    >"$dir/exp.log" 2>&1 || fail "experiment: $(cat "$dir/exp.log")"
+  [[ $(grep -c "%" "$dir/exp.log") -eq 4 ]] || fail "experiment table: $(cat "$dir/exp.log")"
+  [[ $(grep -c "<polyline" "$dir/shift.svg") -eq 4 ]] || fail "experiment chart"
 fi
 "$cortex" summary --model lecture-cnn | grep -q "Total params: 1,199,882" || fail "summary --model lecture-cnn"
 expect_error "apt-get install dataset-fashion-mnist" "$cortex" train --dataset "$dir/none" --max-steps 1

@@ -1,0 +1,137 @@
+// The `cortex` subcommands that look inside models and runs: visualize,
+// report and experiment.
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "common.h"
+#include "cortex/io/atomic_file.h"
+#include "cortex/io/image.h"
+
+namespace cortex::cli {
+namespace {
+
+void write_text(const std::string& path, const std::string& text) {
+  io::write_atomically(path, [&](std::FILE* f) { io::write_bytes(f, text.data(), text.size(), path); });
+}
+
+// The input for feature maps, saliency and occlusion: a PNG fitted to the
+// model's input, or test image number `index` of the dataset.
+Tensor input_image(train::Model& model, const VisualizeArgs& a) {
+  const auto& in = model.network().input_shape();
+  if (!in || in->size() != 3) fail<ValueError>(a.model, ": ", a.kind, " needs a model with an image input (H, W, C)");
+  if (!a.image.empty()) return io::to_model_input(io::read_png(a.image), (*in)[0], (*in)[1], (*in)[2]);
+  data::FashionMnist d = load_data(a.dataset);
+  if (a.index < 0 || a.index >= d.test.x.size(0))
+    fail<ValueError>("--index expects a test image in [0, ", d.test.x.size(0) - 1, "], got ", a.index);
+  return d.test.x.slice(0, a.index, a.index + 1);
+}
+
+std::int64_t chosen_class(train::Model& model, const Tensor& x, std::int64_t cls) {
+  Tensor p = model.predict(x);
+  if (cls >= p.size(1)) fail<ValueError>("--class expects a class in [0, ", p.size(1) - 1, "], got ", cls);
+  return cls >= 0 ? cls : argmax(p, 1).item<std::int64_t>();
+}
+
+}  // namespace
+
+int visualize_command(VisualizeArgs a) {
+  const bool chart = a.kind == "confusion" || a.kind == "curves";
+  if (a.output.empty()) a.output = a.kind + (chart ? ".svg" : ".png");
+  if (chart && !viz::has_extension(a.output, ".svg"))
+    fail<ValueError>(a.kind, " is drawn as SVG (it carries text): -o expects a file ending in .svg, got '", a.output, "'");
+
+  if (a.kind == "curves") {  // MODEL is a CSVLogger file or a run directory
+    const std::string log = std::filesystem::is_directory(a.model) ? a.model + "/history.csv" : a.model;
+    train::History h = train::read_csv_log(log);
+    write_text(a.output, viz::curves_svg(h.epochs, h.history));
+    std::printf("Wrote %s (%zu epochs)\n", a.output.c_str(), h.epochs.size());
+    return 0;
+  }
+  auto model = load_model(a.model);
+  nn::Sequential& net = model->network();
+  viz::GridOptions grid{.scale = a.scale};
+
+  if (a.kind == "filters") {
+    std::string layer = a.layer;
+    if (layer.empty()) {
+      auto convs = viz::conv_layers(net);
+      if (convs.empty()) fail<ValueError>(a.model, " has no convolution layer, so no filters to draw");
+      layer = convs.front();
+    }
+    viz::write_picture(a.output, viz::filter_grid(net, layer, grid), "filters of " + layer);
+    std::printf("Wrote %s (filters of %s)\n", a.output.c_str(), layer.c_str());
+  } else if (a.kind == "confusion") {
+    data::FashionMnist d = load_data(a.dataset);
+    Tensor predicted = argmax(model->predict(d.test.x, 500), 1);
+    const std::int64_t k = model->predict(d.test.x.slice(0, 0, 1)).size(1);
+    Tensor counts = train::confusion_matrix(d.test.y.to(DType::i64), predicted, k);
+    write_text(a.output, viz::confusion_svg(counts, class_names(k),
+                                            "Confusion matrix (" + std::to_string(d.test.x.size(0)) + " test images)"));
+    std::printf("Wrote %s\n", a.output.c_str());
+  } else {
+    Tensor x = input_image(*model, a);
+    if (a.kind == "feature-maps") {
+      std::string layer = a.layer;
+      if (layer.empty()) {
+        auto convs = viz::conv_layers(net);
+        layer = convs.empty() ? net.layers().front()->name() : convs.front();
+      }
+      Tensor act = viz::layer_output(net, x, layer);
+      viz::write_picture(a.output, viz::feature_map_grid(act, grid), "feature maps of " + layer);
+      std::printf("Wrote %s (%s output %s)\n", a.output.c_str(), layer.c_str(), shape_str(act.shape()).c_str());
+    } else if (a.kind == "saliency") {
+      const std::int64_t cls = chosen_class(*model, x, a.cls);
+      Tensor g = viz::saliency(net, x, cls);
+      viz::write_picture(a.output, viz::saliency_picture(x, g, a.scale > 0 ? a.scale : 8),
+                         "saliency for class " + class_names(model->predict(x).size(1))[cls]);
+      std::printf("Wrote %s (saliency of class %lld)\n", a.output.c_str(), static_cast<long long>(cls));
+    } else if (a.kind == "occlusion") {
+      const std::int64_t cls = chosen_class(*model, x, a.cls);
+      viz::OcclusionOptions o{.patch = a.patch, .stride = a.stride};
+      Tensor map = viz::occlusion(net, x, cls, o);
+      viz::write_picture(a.output, viz::occlusion_picture(x, map, o, a.scale > 0 ? a.scale : 8),
+                         "occlusion sensitivity for class " + class_names(model->predict(x).size(1))[cls]);
+      std::printf("Wrote %s (occlusion of class %lld, %lldx%lld positions)\n", a.output.c_str(),
+                  static_cast<long long>(cls), static_cast<long long>(map.size(0)), static_cast<long long>(map.size(1)));
+    } else {
+      fail<ValueError>("visualize expects filters, feature-maps, saliency, occlusion, confusion or curves, got '",
+                       a.kind, "'");
+    }
+  }
+  return 0;
+}
+
+int report_command(const std::string& run_dir, const std::string& dataset) {
+  std::vector<std::string> names;
+  train::Settings settings = train::read_settings(run_dir, &names);
+  auto model = load_model(run_dir);
+  train::History history = train::read_csv_log(run_dir + "/history.csv");
+  std::string from = dataset;
+  for (const auto& [k, v] : settings)
+    if (k == "dataset" && from.empty()) from = v;
+  data::FashionMnist d = load_data(from.empty() ? "fashion-mnist" : from);
+  std::string path = train::write_report(run_dir, *model, history, d.test.x, d.test.y, settings, {.class_names = names});
+  std::printf("Wrote %s\n", path.c_str());
+  return 0;
+}
+
+int experiment_command(const ExperimentArgs& a) {
+  if (a.name != "shift-invariance") fail<ValueError>("experiment expects shift-invariance, got '", a.name, "'");
+  if (!viz::has_extension(a.output, ".svg")) fail<ValueError>("-o expects a file ending in .svg, got '", a.output, "'");
+  data::FashionMnist d = load_data(a.dataset);
+  auto curves = train::shift_invariance(d, a.options);
+  std::printf("%-22s", "test accuracy, shift");
+  for (std::size_t s = 0; s < curves.front().accuracy.size(); ++s) std::printf(" %5zupx", s);
+  std::printf("\n");
+  for (const auto& c : curves) {
+    std::printf("%-22s", c.label.c_str());
+    for (double v : c.accuracy) std::printf(" %6.1f%%", 100 * v);
+    std::printf("\n");
+  }
+  write_text(a.output, train::shift_invariance_svg(curves));
+  std::printf("Wrote %s\n", a.output.c_str());
+  return 0;
+}
+
+}  // namespace cortex::cli
