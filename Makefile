@@ -17,9 +17,10 @@ deps:
 test: build
 	ctest --preset cpu -j2 --output-on-failure
 
-# The lecture CNN on Fashion-MNIST: 12 epochs of training, then the test figures.
+# The lecture CNN on Fashion-MNIST: 12 epochs of training, then the test figures;
+# runs/demo/report.html is the run's report.
 demo: build
-	./build/cpu/cli/cortex train
+	./build/cpu/cli/cortex train --report-dir runs/demo
 	./build/cpu/cli/cortex evaluate model.cortex
 
 bench: build

@@ -1,6 +1,7 @@
 // The `cortex` subcommands that look inside models and runs: visualize,
 // report and experiment.
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -11,9 +12,7 @@
 namespace cortex::cli {
 namespace {
 
-void write_text(const std::string& path, const std::string& text) {
-  io::write_atomically(path, [&](std::FILE* f) { io::write_bytes(f, text.data(), text.size(), path); });
-}
+using io::write_text;
 
 // The input for feature maps, saliency and occlusion: a PNG fitted to the
 // model's input, or test image number `index` of the dataset.
@@ -27,10 +26,13 @@ Tensor input_image(train::Model& model, const VisualizeArgs& a) {
   return d.test.x.slice(0, a.index, a.index + 1);
 }
 
-std::int64_t chosen_class(train::Model& model, const Tensor& x, std::int64_t cls) {
-  Tensor p = model.predict(x);
-  if (cls >= p.size(1)) fail<ValueError>("--class expects a class in [0, ", p.size(1) - 1, "], got ", cls);
-  return cls >= 0 ? cls : argmax(p, 1).item<std::int64_t>();
+// The class to explain (--class, or the predicted one) and its name.
+std::pair<std::int64_t, std::string> chosen_class(train::Model& model, const Tensor& x, std::int64_t cls) {
+  const train::Classified c = train::classify(model, x, zeros({1}, DType::i64));
+  if (cls < -1 || cls >= c.classes)
+    fail<ValueError>("--class expects a class in [0, ", c.classes - 1, "] (or -1: the predicted one), got ", cls);
+  const std::int64_t k = cls >= 0 ? cls : c.predicted[0];
+  return {k, class_names(c.classes)[k]};
 }
 
 }  // namespace
@@ -63,10 +65,8 @@ int visualize_command(VisualizeArgs a) {
     std::printf("Wrote %s (filters of %s)\n", a.output.c_str(), layer.c_str());
   } else if (a.kind == "confusion") {
     data::FashionMnist d = load_data(a.dataset);
-    Tensor predicted = argmax(model->predict(d.test.x, 500), 1);
-    const std::int64_t k = model->predict(d.test.x.slice(0, 0, 1)).size(1);
-    Tensor counts = train::confusion_matrix(d.test.y.to(DType::i64), predicted, k);
-    write_text(a.output, viz::confusion_svg(counts, class_names(k),
+    const train::Classified c = train::classify(*model, d.test.x, d.test.y);
+    write_text(a.output, viz::confusion_svg(c.counts, class_names(c.classes),
                                             "Confusion matrix (" + std::to_string(d.test.x.size(0)) + " test images)"));
     std::printf("Wrote %s\n", a.output.c_str());
   } else {
@@ -81,17 +81,16 @@ int visualize_command(VisualizeArgs a) {
       viz::write_picture(a.output, viz::feature_map_grid(act, grid), "feature maps of " + layer);
       std::printf("Wrote %s (%s output %s)\n", a.output.c_str(), layer.c_str(), shape_str(act.shape()).c_str());
     } else if (a.kind == "saliency") {
-      const std::int64_t cls = chosen_class(*model, x, a.cls);
+      const auto [cls, name] = chosen_class(*model, x, a.cls);
       Tensor g = viz::saliency(net, x, cls);
-      viz::write_picture(a.output, viz::saliency_picture(x, g, a.scale > 0 ? a.scale : 8),
-                         "saliency for class " + class_names(model->predict(x).size(1))[cls]);
+      viz::write_picture(a.output, viz::saliency_picture(x, g, a.scale > 0 ? a.scale : 8), "saliency for " + name);
       std::printf("Wrote %s (saliency of class %lld)\n", a.output.c_str(), static_cast<long long>(cls));
     } else if (a.kind == "occlusion") {
-      const std::int64_t cls = chosen_class(*model, x, a.cls);
+      const auto [cls, name] = chosen_class(*model, x, a.cls);
       viz::OcclusionOptions o{.patch = a.patch, .stride = a.stride};
       Tensor map = viz::occlusion(net, x, cls, o);
       viz::write_picture(a.output, viz::occlusion_picture(x, map, o, a.scale > 0 ? a.scale : 8),
-                         "occlusion sensitivity for class " + class_names(model->predict(x).size(1))[cls]);
+                         "occlusion sensitivity for " + name);
       std::printf("Wrote %s (occlusion of class %lld, %lldx%lld positions)\n", a.output.c_str(),
                   static_cast<long long>(cls), static_cast<long long>(map.size(0)), static_cast<long long>(map.size(1)));
     } else {
@@ -108,10 +107,20 @@ int report_command(const std::string& run_dir, const std::string& dataset) {
   auto model = load_model(run_dir);
   train::History history = train::read_csv_log(run_dir + "/history.csv");
   std::string from = dataset;
-  for (const auto& [k, v] : settings)
+  double split = 0;
+  for (const auto& [k, v] : settings) {
     if (k == "dataset" && from.empty()) from = v;
+    if (k == "validation_split") split = std::atof(v.c_str());
+  }
   data::FashionMnist d = load_data(from.empty() ? "fashion-mnist" : from);
-  std::string path = train::write_report(run_dir, *model, history, d.test.x, d.test.y, settings, {.class_names = names});
+  // The data the run validated on: the end of the training set that fit held out, or the test set.
+  Tensor x = d.test.x, y = d.test.y;
+  if (split > 0 && split < 1) {
+    const std::int64_t n = d.train.x.size(0), n_val = static_cast<std::int64_t>(static_cast<double>(n) * split);
+    x = d.train.x.slice(0, n - n_val, n);
+    y = d.train.y.slice(0, n - n_val, n);
+  }
+  std::string path = train::write_report(run_dir, *model, history, x, y, settings, {.class_names = names});
   std::printf("Wrote %s\n", path.c_str());
   return 0;
 }

@@ -157,7 +157,7 @@ int main(int argc, char** argv) {
   viz_cmd->add_option("--class", v.cls, "class for saliency and occlusion (default: the predicted one)");
   viz_cmd->add_option("--patch", v.patch, "occluder side in pixels")->check(CLI::PositiveNumber)->capture_default_str();
   viz_cmd->add_option("--stride", v.stride, "occluder step in pixels")->check(CLI::PositiveNumber)->capture_default_str();
-  viz_cmd->add_option("--scale", v.scale, "pixels per value (default: automatic)")->check(CLI::NonNegativeNumber);
+  viz_cmd->add_option("--scale", v.scale, "pixels per value (default: automatic)")->check(CLI::Range(0, 256));
   viz_cmd->add_option("--dataset", v.dataset, "fashion-mnist or a directory of MNIST-format files")->capture_default_str();
 
   std::string run_dir, report_dataset;
@@ -196,6 +196,9 @@ int main(int argc, char** argv) {
     }
     return train_command(t);  // `cortex` and `cortex train` both train
   } catch (const cortex::Error& e) {
+    std::fprintf(stderr, "cortex: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {  // from a library below us (a filesystem error, say)
     std::fprintf(stderr, "cortex: %s\n", e.what());
     return 1;
   }

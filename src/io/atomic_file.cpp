@@ -59,4 +59,8 @@ void write_atomically(const std::string& path, const std::function<void(std::FIL
   sync_directory(path);
 }
 
+void write_text(const std::string& path, const std::string& text) {
+  write_atomically(path, [&](std::FILE* file) { write_bytes(file, text.data(), text.size(), path); });
+}
+
 }  // namespace cortex::io

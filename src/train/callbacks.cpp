@@ -250,12 +250,17 @@ History read_csv_log(const std::string& path) {
     return fields;
   };
   std::string line;
-  if (!std::getline(in, line)) fail<Error>(path, ": empty file, expected a CSVLogger header 'epoch,...'");
+  auto next_line = [&](std::string& out) {
+    if (!std::getline(in, out)) return false;
+    if (!out.empty() && out.back() == '\r') out.pop_back();  // written on Windows
+    return true;
+  };
+  if (!next_line(line)) fail<Error>(path, ": empty file, expected a CSVLogger header 'epoch,...'");
   const std::vector<std::string> header = split(line);
   if (header.front() != "epoch") fail<Error>(path, ":1: expected a header starting with 'epoch', found '", line, "'");
   History h;
   for (std::size_t i = 1; i < header.size(); ++i) h.history[header[i]];
-  for (int number = 2; std::getline(in, line); ++number) {
+  for (int number = 2; next_line(line); ++number) {
     if (line.empty()) continue;
     const std::vector<std::string> fields = split(line);
     if (fields.size() != header.size())
@@ -267,7 +272,7 @@ History read_csv_log(const std::string& path) {
       if (f.empty() || *end != '\0') fail<Error>(path, ":", number, ": '", f, "' is not a number");
       values.push_back(v);
     }
-    if (values[0] != static_cast<int>(values[0]) || values[0] < 0)
+    if (!(values[0] >= 0 && values[0] <= 1e9) || values[0] != std::floor(values[0]))
       fail<Error>(path, ":", number, ": the epoch must be a whole number >= 0, found ", fields[0]);
     h.epochs.push_back(static_cast<int>(values[0]));
     for (std::size_t i = 1; i < header.size(); ++i) h.history[header[i]].push_back(values[i]);

@@ -197,7 +197,7 @@ History Model::fit(const Tensor& x_in, const Tensor& y_in, FitOptions o) {
   if (o.verbose > 0) cbs.push_back(std::make_shared<ProgressBar>(o.verbose, o.epochs, steps));
   for (auto& cb : o.callbacks) cbs.push_back(cb);
   if (!o.report_dir.empty()) {
-    start_run_record(o, x.shape()[0], val ? val->first.shape()[0] : 0);
+    start_run_record(o, x, val ? val->first.shape()[0] : 0);
     cbs.push_back(std::make_shared<CSVLogger>(o.report_dir + "/history.csv", o.initial_epoch > 0));
   }
   History history;
@@ -221,8 +221,10 @@ History Model::fit(const Tensor& x_in, const Tensor& y_in, FitOptions o) {
   net_->eval();
   if (!o.report_dir.empty()) {
     save(o.report_dir + "/model.cortex");
-    // The page shows the whole run, resumed epochs included: the log holds them all.
-    History whole = read_csv_log(o.report_dir + "/history.csv");
+    // The page shows the whole run, resumed epochs included: the log holds them
+    // all (it is empty when no epoch ran).
+    const std::string log = o.report_dir + "/history.csv";
+    History whole = std::filesystem::file_size(log) > 0 ? read_csv_log(log) : history;
     Settings settings = read_settings(o.report_dir);
     if (val)
       write_report(o.report_dir, *this, whole, val->first, val->second, settings, o.report);
@@ -243,7 +245,16 @@ std::string describe(const optim::Optimizer& opt) {
 }
 }  // namespace
 
-void Model::start_run_record(const FitOptions& o, std::int64_t train_examples, std::int64_t val_examples) {
+void Model::start_run_record(const FitOptions& o, const Tensor& x, std::int64_t val_examples) {
+  {  // The report's options must fit the model before training, not after it.
+    NoGradGuard no_grad;
+    const bool was_training = net_->is_training();
+    net_->eval();
+    Tensor out = (*net_)(x.slice(0, 0, 1).to(device()));
+    net_->train(was_training);
+    class_names(o.report, out.dim() == 2 ? (out.size(1) == 1 ? 2 : out.size(1)) : 0);
+  }
+  const std::int64_t train_examples = x.shape()[0];
   std::error_code ec;
   std::filesystem::create_directories(o.report_dir, ec);
   if (ec) fail<Error>("fit cannot create the report directory ", o.report_dir, ": ", ec.message());
@@ -261,6 +272,7 @@ void Model::start_run_record(const FitOptions& o, std::int64_t train_examples, s
                 {"initial_epoch", std::to_string(o.initial_epoch)},
                 {"training examples", std::to_string(train_examples)},
                 {"validation examples", std::to_string(val_examples)},
+                {"validation_split", std::to_string(o.validation_data ? 0.0 : o.validation_split)},
                 {"shuffle", o.shuffle ? "yes" : "no"},
                 {"augmentation", o.augment ? "yes" : "no"},
                 {"seed", std::to_string(o.seed)},

@@ -6,10 +6,11 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
-#include <numeric>
 
 #include "cortex/io/atomic_file.h"
 #include "cortex/io/image.h"
+#include "cortex/ops/creation.h"
+#include "cortex/ops/elementwise.h"
 #include "cortex/ops/reduce.h"
 #include "cortex/train/metrics.h"
 #include "cortex/viz/viz.h"
@@ -45,6 +46,8 @@ img{image-rendering:pixelated}.figures{display:flex;flex-wrap:wrap}.note{color:#
 }  // namespace
 
 std::vector<std::string> class_names(const ReportOptions& options, std::int64_t k) {
+  if (options.confused_examples < 0)
+    fail<ValueError>("the report expects confused_examples >= 0, got ", options.confused_examples);
   if (!options.class_names.empty()) {
     if (static_cast<std::int64_t>(options.class_names.size()) != k)
       fail<ValueError>("the report expects ", k, " class names for a model with ", k, " outputs, got ",
@@ -54,6 +57,38 @@ std::vector<std::string> class_names(const ReportOptions& options, std::int64_t 
   std::vector<std::string> names;
   for (std::int64_t i = 0; i < k; ++i) names.push_back(std::to_string(i));
   return names;
+}
+
+Classified classify(Model& model, const Tensor& x, const Tensor& labels) {
+  Tensor probs = model.predict(x, 500).contiguous();  // (N, K)
+  if (probs.dim() != 2)
+    fail<ShapeError>("a classifier's outputs are (N, K) probabilities, got ", shape_str(probs.shape()));
+  const std::int64_t n = probs.size(0);
+  const bool binary = probs.size(1) == 1;
+  Classified c;
+  c.classes = binary ? 2 : probs.size(1);
+  Tensor truth = labels.dim() == 2 && labels.size(1) > 1 ? argmax(labels, 1)
+                 : labels.dim() == 2                   ? gt(labels.select(1, 0), scalar(0.5))
+                                                       : labels;
+  if (truth.dim() != 1 || truth.size(0) != n)
+    fail<ShapeError>("expected ", n, " labels (N), (N, K) or (N, 1) for ", n, " examples, got shape ",
+                     shape_str(labels.shape()));
+  c.truth = truth.to(DType::i64).to_vector<std::int64_t>();
+  std::vector<float> p = probs.to_vector<float>();
+  for (std::int64_t i = 0; i < n; ++i) {
+    std::int64_t best = 0;
+    if (binary) {
+      best = p[i] > 0.5f;
+      c.confidence.push_back(best ? p[i] : 1.0 - p[i]);
+    } else {
+      for (std::int64_t j = 1; j < c.classes; ++j)
+        if (p[i * c.classes + j] > p[i * c.classes + best]) best = j;
+      c.confidence.push_back(p[i * c.classes + best]);
+    }
+    c.predicted.push_back(best);
+  }
+  c.counts = confusion_matrix(from_vector(c.truth, {n}), from_vector(c.predicted, {n}), c.classes);
+  return c;
 }
 
 std::string report_html(Model& model, const History& history, const Tensor& x, const Tensor& labels,
@@ -95,44 +130,39 @@ std::string report_html(Model& model, const History& history, const Tensor& x, c
                    "training curves: loss and metrics per epoch", "Solid: training; dashed: validation.");
 
   if (x.defined()) {
-    Tensor truth = labels.dim() == 2 ? argmax(labels, 1) : labels.to(DType::i64);  // (N)
-    Tensor probs = model.predict(x, 500);                                          // (N, K)
-    const std::int64_t n = probs.size(0), k = probs.size(1);
-    if (truth.dim() != 1 || truth.size(0) != n)
-      fail<ShapeError>("the report expects ", n, " labels for ", n, " examples, got shape ", shape_str(labels.shape()));
-    Tensor predicted = argmax(probs, 1);
-    const auto names = class_names(options, k);
-    Tensor counts = confusion_matrix(truth, predicted, k);
-    std::vector<std::int64_t> t = truth.to_vector<std::int64_t>(), p = predicted.to_vector<std::int64_t>();
-    std::vector<float> pr = probs.contiguous().to_vector<float>();
+    const Classified c = classify(model, x, labels);
+    const std::int64_t n = static_cast<std::int64_t>(c.truth.size());
+    const auto names = class_names(options, c.classes);
     std::int64_t right = 0;
-    for (std::int64_t i = 0; i < n; ++i) right += t[i] == p[i];
+    for (std::int64_t i = 0; i < n; ++i) right += c.truth[i] == c.predicted[i];
 
     body += "<h2>Confusion matrix</h2>\n<p>" + std::to_string(right) + " of " + std::to_string(n) +
-            " examples right (" + percent(static_cast<double>(right) / static_cast<double>(n)) + ").</p>\n";
-    body += figure("confusion", "image/svg+xml", viz::confusion_svg(counts, names),
+            " examples right (" + percent(n > 0 ? static_cast<double>(right) / static_cast<double>(n) : 0.0) +
+            ").</p>\n";
+    body += figure("confusion", "image/svg+xml", viz::confusion_svg(c.counts, names),
                    "confusion matrix of " + std::to_string(n) + " examples", "Rows: true class; columns: predicted class.");
-
     body += filters;
     filters.clear();
+
     body += "<h2>Most confused examples</h2>\n<div class=\"figures\">\n";
     std::vector<std::int64_t> wrong;
     for (std::int64_t i = 0; i < n; ++i)
-      if (t[i] != p[i]) wrong.push_back(i);
+      if (c.truth[i] != c.predicted[i]) wrong.push_back(i);
+    if (wrong.empty()) body += "<p class=\"note\">Every example is right.</p>\n";
     std::stable_sort(wrong.begin(), wrong.end(),
-                     [&](std::int64_t a, std::int64_t b) { return pr[a * k + p[a]] > pr[b * k + p[b]]; });
+                     [&](std::int64_t a, std::int64_t b) { return c.confidence[a] > c.confidence[b]; });
     if (static_cast<std::int64_t>(wrong.size()) > options.confused_examples) wrong.resize(options.confused_examples);
     Tensor xs = x.to(Device::cpu());
+    const bool pictures = xs.dim() == 4 && (xs.size(3) == 1 || xs.size(3) == 3);
     for (std::int64_t i : wrong) {
-      const std::string caption = "#" + std::to_string(i) + ": " + names[t[i]] + " taken for " + names[p[i]] + " (" +
-                                  percent(pr[i * k + p[i]]) + ")";
-      Tensor picture = xs.dim() == 4 ? viz::image_picture(xs.slice(0, i, i + 1), 4) : Tensor();
-      if (picture.defined())
-        body += figure("confused-" + std::to_string(i), "image/png", io::encode_png(picture), caption, caption);
+      const std::string caption = "#" + std::to_string(i) + ": " + names[c.truth[i]] + " taken for " +
+                                  names[c.predicted[i]] + " (" + percent(c.confidence[i]) + ")";
+      if (pictures)
+        body += figure("confused-" + std::to_string(i), "image/png",
+                       io::encode_png(viz::image_picture(xs.slice(0, i, i + 1), 4)), caption, caption);
       else
         body += "<p>" + viz::escape_xml(caption) + "</p>\n";
     }
-    if (wrong.empty()) body += "<p class=\"note\">Every example is right.</p>\n";
     body += "</div>\n";
   }
   body += filters;
@@ -146,7 +176,7 @@ std::string write_report(const std::string& run_dir, Model& model, const History
                          const Tensor& labels, const Settings& settings, const ReportOptions& options) {
   const std::string page = report_html(model, history, x, labels, settings, options);
   const std::string path = run_dir + "/report.html";
-  io::write_atomically(path, [&](std::FILE* f) { io::write_bytes(f, page.data(), page.size(), path); });
+  io::write_text(path, page);
   return path;
 }
 
@@ -154,8 +184,10 @@ void write_settings(const std::string& run_dir, const Settings& settings, const 
   nlohmann::ordered_json j = nlohmann::ordered_json::object();
   for (const auto& [k, v] : settings) j[k] = v;
   if (!class_names.empty()) j["class_names"] = class_names;
-  const std::string text = j.dump(2) + "\n", path = run_dir + "/settings.json";
-  io::write_atomically(path, [&](std::FILE* f) { io::write_bytes(f, text.data(), text.size(), path); });
+  // Text that is not UTF-8 (a path, a name) is kept with replacement characters.
+  const std::string text = j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+  const std::string path = run_dir + "/settings.json";
+  io::write_text(path, text);
 }
 
 Settings read_settings(const std::string& run_dir, std::vector<std::string>* class_names) {

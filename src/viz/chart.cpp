@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "cortex/viz/picture.h"
+#include "checks.h"
 
 namespace cortex::viz {
 namespace {
@@ -34,6 +35,15 @@ std::string line(double x1, double y1, double x2, double y2, const std::string& 
          "\" " + attrs + "/>\n";
 }
 
+// Gives a (near) empty range [lo, hi] room around its value.
+void widen(double& lo, double& hi) {
+  const double room = 1e-9 * std::max(1.0, std::max(std::abs(lo), std::abs(hi)));
+  if (hi - lo < room) {
+    const double pad = std::max(0.5, 0.05 * std::abs(lo));
+    lo -= pad, hi += pad;
+  }
+}
+
 const char* const kPalette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"};
 
 // One panel: axes with ticks and labels, a polyline per series, a legend.
@@ -52,8 +62,8 @@ std::string panel(double x0, double y0, double width, double height, const std::
     }
   }
   if (!std::isfinite(lo)) lo = 0, hi = 1, x_lo = 0, x_hi = 1;
-  if (hi - lo < 1e-12) lo -= 0.5, hi += 0.5;
-  if (x_hi - x_lo < 1e-12) x_lo -= 0.5, x_hi += 0.5;
+  widen(lo, hi);
+  widen(x_lo, x_hi);
   const std::vector<double> yt = nice_ticks(lo, hi);
   lo = std::min(lo, yt.front());
   hi = std::max(hi, yt.back());
@@ -82,7 +92,7 @@ std::string panel(double x0, double y0, double width, double height, const std::
   const double legend_y = bottom + 52;
   std::size_t next_colour = 0;
   for (const auto& s : series) {
-    const std::string colour = s.colour.empty() ? kPalette[next_colour++ % std::size(kPalette)] : s.colour;
+    const std::string colour = escape_xml(s.colour.empty() ? kPalette[next_colour++ % std::size(kPalette)] : s.colour);
     std::string points, dots;
     for (std::size_t i = 0; i < s.y.size(); ++i) {
       if (!std::isfinite(s.y[i]) || !std::isfinite(s.x[i])) continue;
@@ -111,14 +121,16 @@ std::string escape_xml(const std::string& s) {
       case '>': out += "&gt;"; break;
       case '"': out += "&quot;"; break;
       case '\'': out += "&#39;"; break;
-      default: out += c;
+      default:
+        // Control characters are not allowed in XML 1.0: a name carrying one would break the picture.
+        if (static_cast<unsigned char>(c) >= 0x20 || c == '\t' || c == '\n' || c == '\r') out += c;
     }
   }
   return out;
 }
 
 std::vector<double> nice_ticks(double lo, double hi, int target) {
-  if (!std::isfinite(lo) || !std::isfinite(hi) || hi < lo)
+  if (!std::isfinite(lo) || !std::isfinite(hi) || hi < lo || !std::isfinite(hi - lo))
     fail<ValueError>("nice_ticks expects a finite range lo <= hi, got [", lo, ", ", hi, "]");
   if (hi == lo) return {lo};
   const double raw = (hi - lo) / std::max(1, target);
@@ -128,9 +140,14 @@ std::vector<double> nice_ticks(double lo, double hi, int target) {
     step = m * magnitude;
     if (step >= raw) break;
   }
+  // Ticks k * step by whole k, so that rounding can neither stall nor run on.
+  const double first = std::floor(lo / step), last = std::ceil(hi / step);
+  // Past 2^52 whole numbers are no longer one apart in a double: the step is lost in rounding.
+  if (std::abs(first) > 0x1p52 || std::abs(last) > 0x1p52 || !(last - first <= 4.0 * std::max(1, target) + 4.0))
+    return {lo, hi};
   std::vector<double> ticks;
-  for (double t = std::floor(lo / step) * step; t <= hi + step * 0.5; t += step) ticks.push_back(std::round(t / step) * step);
-  if (ticks.size() > 1 && ticks[ticks.size() - 2] >= hi) ticks.pop_back();  // one tick at or above hi is enough
+  const auto count = static_cast<std::int64_t>(last - first);
+  for (std::int64_t k = 0; k <= count; ++k) ticks.push_back((first + static_cast<double>(k)) * step);
   return ticks;
 }
 
@@ -175,8 +192,7 @@ std::string line_chart_svg(const std::vector<ChartSeries>& series, const std::st
 
 std::string confusion_svg(const Tensor& counts, const std::vector<std::string>& names, const std::string& title) {
   if (!counts.defined() || counts.dim() != 2 || counts.size(0) != counts.size(1) || counts.size(0) == 0)
-    fail<ShapeError>("confusion_svg expects a square (K, K) count matrix, got ",
-                     counts.defined() ? shape_str(counts.shape()) : std::string("an undefined tensor"));
+    fail<ShapeError>("confusion_svg expects a square (K, K) count matrix, got ", shape_or_undefined(counts));
   const std::int64_t k = counts.size(0);
   if (static_cast<std::int64_t>(names.size()) != k)
     fail<ValueError>("confusion_svg expects ", k, " class names, got ", names.size());

@@ -9,17 +9,17 @@
 #include "cortex/ops/elementwise.h"
 #include "cortex/ops/reduce.h"
 #include "cortex/ops/shape_ops.h"
+#include "checks.h"
 
 namespace cortex::viz {
 namespace {
 
-bool is_conv(const nn::Module& m) { return m.type() == "Conv2D" || m.type() == "Conv2DTranspose"; }
+bool is_conv(const nn::Module& m) { return m.type() == "Conv2D"; }
 
 // x: (1, H, W, C) f32 on the network's device, checked.
 Tensor single_image(const Tensor& x, const char* what) {
   if (!x.defined() || x.dim() != 4 || x.size(0) != 1)
-    fail<ShapeError>(what, " expects one image (1, H, W, C), got ",
-                     x.defined() ? shape_str(x.shape()) : std::string("an undefined tensor"));
+    fail<ShapeError>(what, " expects one image (1, H, W, C), got ", shape_or_undefined(x));
   return x.detach().to(DType::f32);
 }
 
@@ -48,6 +48,32 @@ Tensor blend(const Tensor& a, const Tensor& b) {
   return out;
 }
 
+// Where the occluder goes over an h x w image: rows x cols positions.
+struct OccluderGrid {
+  std::int64_t rows, cols;
+};
+
+OccluderGrid occluder_grid(std::int64_t h, std::int64_t w, const OcclusionOptions& o) {
+  if (o.patch < 1 || o.patch > std::min(h, w) || o.stride < 1 || o.batch_size < 1)
+    fail<ValueError>("occlusion expects 1 <= patch <= ", std::min(h, w), ", stride >= 1 and batch_size >= 1, got patch ",
+                     o.patch, ", stride ", o.stride, ", batch_size ", o.batch_size);
+  return {(h - o.patch) / o.stride + 1, (w - o.patch) / o.stride + 1};
+}
+
+// batch: (B, H, W, C) -> (B) probability of class cls: the network's own
+// softmax or sigmoid output when it ends in one (a single sigmoid unit gives
+// p for class 1 and 1 - p for class 0), else a softmax over its outputs.
+Tensor class_probability(nn::Sequential& net, const Tensor& batch, std::int64_t cls) {
+  const std::string act = net.final_activation();
+  Tensor out = act == "softmax" || act == "sigmoid" ? net(batch) : softmax(net.forward_logits(batch), -1);
+  out = out.to(Device::cpu());
+  if (out.dim() != 2) fail<ShapeError>("occlusion expects a classifier with outputs (N, K), got ", shape_str(out.shape()));
+  const std::int64_t k = out.size(1) == 1 ? 2 : out.size(1);
+  if (cls < 0 || cls >= k) fail<ValueError>("occlusion expects a class in [0, ", k, "), got ", cls);
+  if (out.size(1) == 1) return cls == 1 ? out.select(1, 0) : 1.0 - out.select(1, 0);
+  return out.select(1, cls);
+}
+
 }  // namespace
 
 std::vector<std::string> conv_layers(nn::Module& net) {
@@ -59,9 +85,8 @@ std::vector<std::string> conv_layers(nn::Module& net) {
 
 Tensor filter_grid(const Tensor& kernel, GridOptions options) {
   if (!kernel.defined() || kernel.dim() != 4)
-    fail<ShapeError>("filter_grid expects a conv kernel (kh, kw, in, out), got ",
-                     kernel.defined() ? shape_str(kernel.shape()) : std::string("an undefined tensor"));
-  const std::int64_t kh = kernel.size(0), kw = kernel.size(1), in = kernel.size(2), out = kernel.size(3);
+    fail<ShapeError>("filter_grid expects a conv kernel (kh, kw, in, out), got ", shape_or_undefined(kernel));
+  const std::int64_t in = kernel.size(2), out = kernel.size(3);
   Tensor k = kernel.detach().to(Device::cpu()).to(DType::f32);
   std::vector<Tensor> tiles;
   if (in == 1 || in == 3) {
@@ -72,7 +97,6 @@ Tensor filter_grid(const Tensor& kernel, GridOptions options) {
         tiles.push_back(normalize01(k.select(3, o).select(2, i), "filter_grid").unsqueeze(-1));  // (kh, kw, 1)
     if (options.columns == 0) options.columns = in;
   }
-  (void)kh, (void)kw;
   return tile_grid(stack(tiles), options);
 }
 
@@ -108,7 +132,7 @@ Tensor layer_output(nn::Module& net, const Tensor& x, const std::string& layer) 
 Tensor feature_map_grid(const Tensor& activation, GridOptions options) {
   if (!activation.defined() || activation.size(0) != 1 || (activation.dim() != 4 && activation.dim() != 2))
     fail<ShapeError>("feature_map_grid expects the activation of one input, (1, H, W, C) or (1, C), got ",
-                     activation.defined() ? shape_str(activation.shape()) : std::string("an undefined tensor"));
+                     shape_or_undefined(activation));
   options.colormap = true;
   Tensor a = activation.detach().to(Device::cpu()).to(DType::f32);
   if (activation.dim() == 2) {  // a strip of cells, one per unit
@@ -123,6 +147,22 @@ Tensor feature_map_grid(const Tensor& activation, GridOptions options) {
 
 Tensor saliency(nn::Sequential& net, const Tensor& x, std::int64_t cls) {
   Tensor input = single_image(x, "saliency").to(net.device());
+  // The backward pass also reaches the parameters: hand back the gradients
+  // they had, so that looking inside a model never changes its training.
+  std::vector<Tensor> params = net.parameters(), grads;
+  for (const Tensor& p : params) grads.push_back(p.grad());
+  struct RestoreGrads {
+    std::vector<Tensor>& params;
+    std::vector<Tensor>& grads;
+    ~RestoreGrads() {
+      for (std::size_t i = 0; i < params.size(); ++i) {
+        if (grads[i].defined())
+          params[i].set_grad(grads[i]);
+        else
+          params[i].zero_grad();
+      }
+    }
+  } restore{params, grads};
   return in_eval_mode(net, [&] {
     Tensor leaf = input.detach().clone();
     leaf.set_requires_grad(true);
@@ -138,10 +178,7 @@ Tensor saliency(nn::Sequential& net, const Tensor& x, std::int64_t cls) {
 Tensor occlusion(nn::Sequential& net, const Tensor& x, std::int64_t cls, OcclusionOptions o) {
   Tensor image = single_image(x, "occlusion").to(Device::cpu()).contiguous();  // (1, H, W, C)
   const std::int64_t h = image.size(1), w = image.size(2), c = image.size(3);
-  if (o.patch < 1 || o.patch > std::min(h, w) || o.stride < 1 || o.batch_size < 1)
-    fail<ValueError>("occlusion expects 1 <= patch <= ", std::min(h, w), ", stride >= 1 and batch_size >= 1, got patch ",
-                     o.patch, ", stride ", o.stride, ", batch_size ", o.batch_size);
-  const std::int64_t rows = (h - o.patch) / o.stride + 1, cols = (w - o.patch) / o.stride + 1;
+  const auto [rows, cols] = occluder_grid(h, w, o);
   const std::int64_t positions = rows * cols;
   Tensor map = Tensor::empty({rows, cols}, DType::f32);
   float* m = map.data<float>();
@@ -158,12 +195,8 @@ Tensor occlusion(nn::Sequential& net, const Tensor& x, std::int64_t cls, Occlusi
         for (std::int64_t i = y0; i < y0 + o.patch; ++i)
           std::fill(b + (((k + 1) * h + i) * w + x0) * c, b + (((k + 1) * h + i) * w + x0 + o.patch) * c, o.fill);
       }
-      Tensor p = softmax(net.forward_logits(batch.to(net.device())), -1).to(Device::cpu()).contiguous();
-      if (p.dim() != 2 || cls < 0 || cls >= p.size(1))
-        fail<ValueError>("occlusion expects a class in [0, ", p.dim() == 2 ? p.size(1) : 0, "), got ", cls);
-      const float* q = p.data<float>();
-      const std::int64_t k_classes = p.size(1);
-      for (std::int64_t k = 0; k < count; ++k) m[start + k] = q[cls] - q[(k + 1) * k_classes + cls];
+      std::vector<float> p = class_probability(net, batch.to(net.device()), cls).contiguous().to_vector<float>();
+      for (std::int64_t k = 0; k < count; ++k) m[start + k] = p[0] - p[k + 1];
     }
     return 0;
   });
@@ -174,7 +207,7 @@ Tensor image_picture(const Tensor& x, std::int64_t scale) {
   Tensor img = x.defined() && x.dim() == 4 && x.size(0) == 1 ? x.select(0, 0) : x;
   if (!img.defined() || img.dim() != 3 || (img.size(2) != 1 && img.size(2) != 3))
     fail<ShapeError>("image_picture expects an image (H, W, C) or (1, H, W, C) with C = 1 or 3, got ",
-                     x.defined() ? shape_str(x.shape()) : std::string("an undefined tensor"));
+                     shape_or_undefined(x));
   return tile_grid(normalize01(img, "image_picture").unsqueeze(0), {.scale = scale, .border = 0});
 }
 
@@ -189,7 +222,7 @@ Tensor saliency_picture(const Tensor& x, const Tensor& gradient, std::int64_t sc
 Tensor occlusion_picture(const Tensor& x, const Tensor& map, const OcclusionOptions& o, std::int64_t scale) {
   Tensor image = single_image(x, "occlusion_picture");
   const std::int64_t h = image.size(1), w = image.size(2);
-  const std::int64_t rows = (h - o.patch) / o.stride + 1, cols = (w - o.patch) / o.stride + 1;
+  const auto [rows, cols] = occluder_grid(h, w, o);
   if (!map.defined() || map.shape() != Shape{rows, cols})
     fail<ShapeError>("occlusion_picture expects a map of shape ", shape_str({rows, cols}), " for these options");
   // Each pixel: the mean effect of the occluder positions that cover it.

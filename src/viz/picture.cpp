@@ -8,17 +8,20 @@
 #include "cortex/io/atomic_file.h"
 #include "cortex/io/image.h"
 #include "cortex/viz/chart.h"
+#include "checks.h"
 
 namespace cortex::viz {
 namespace {
 
-std::uint8_t to_byte(double v) { return static_cast<std::uint8_t>(std::lround(std::clamp(v, 0.0, 1.0) * 255.0)); }
+std::uint8_t to_byte(double v) {
+  return std::isfinite(v) ? static_cast<std::uint8_t>(std::lround(std::clamp(v, 0.0, 1.0) * 255.0)) : 0;
+}
 
 void check_rgb(const Tensor& image, const char* what) {
   if (!image.defined() || image.dtype() != DType::u8 || image.dim() != 3 || image.size(2) != 3 ||
       !image.device().is_cpu())
     fail<ShapeError>(what, " expects an RGB picture, u8 (H, W, 3) on the cpu, got ",
-                     image.defined() ? shape_str(image.shape()) + " " + dtype_name(image.dtype()) : "an undefined tensor");
+                     shape_or_undefined(image) + (image.defined() ? std::string(" ") + dtype_name(image.dtype()) : ""));
 }
 
 }  // namespace
@@ -49,7 +52,7 @@ Tensor normalize01(const Tensor& x, const std::string& what) {
   const std::int64_t n = f.numel();
   float lo = p[0], hi = p[0];
   for (std::int64_t i = 0; i < n; ++i) {
-    if (std::isnan(p[i])) fail<ValueError>(what, " expects finite values, found NaN");
+    if (!std::isfinite(p[i])) fail<ValueError>(what, " expects finite values, found ", p[i]);
     lo = std::min(lo, p[i]);
     hi = std::max(hi, p[i]);
   }
@@ -62,8 +65,7 @@ Tensor normalize01(const Tensor& x, const std::string& what) {
 
 Tensor tile_grid(const Tensor& tiles, GridOptions o) {
   if (!tiles.defined() || tiles.dim() != 4 || (tiles.size(3) != 1 && tiles.size(3) != 3) || tiles.numel() == 0)
-    fail<ShapeError>("tile_grid expects tiles (N, h, w, C) with C = 1 or 3, got ",
-                     tiles.defined() ? shape_str(tiles.shape()) : std::string("an undefined tensor"));
+    fail<ShapeError>("tile_grid expects tiles (N, h, w, C) with C = 1 or 3, got ", shape_or_undefined(tiles));
   const std::int64_t n = tiles.size(0), h = tiles.size(1), w = tiles.size(2), c = tiles.size(3);
   if (o.border < 0 || o.scale < 0 || o.columns < 0)
     fail<ValueError>("tile_grid expects scale, border and columns >= 0, got ", o.scale, ", ", o.border, ", ",
@@ -72,10 +74,16 @@ Tensor tile_grid(const Tensor& tiles, GridOptions o) {
   const std::int64_t cols =
       o.columns > 0 ? std::min(o.columns, n) : static_cast<std::int64_t>(std::ceil(std::sqrt(static_cast<double>(n))));
   const std::int64_t rows = (n + cols - 1) / cols;
+  // Sized in doubles first: a huge scale or border must not overflow the checks.
+  const double pixels = (static_cast<double>(rows) * static_cast<double>(h) * static_cast<double>(scale) +
+                         static_cast<double>(rows + 1) * static_cast<double>(o.border)) *
+                        (static_cast<double>(cols) * static_cast<double>(w) * static_cast<double>(scale) +
+                         static_cast<double>(cols + 1) * static_cast<double>(o.border));
+  if (pixels > static_cast<double>(std::int64_t{1} << 28))
+    fail<ValueError>("tile_grid: ", n, " tiles of ", h, "x", w, " at scale ", scale, " make a picture of ", pixels,
+                     " pixels, more than the 2^28 allowed; lower the scale");
   const std::int64_t th = h * scale, tw = w * scale;
   const std::int64_t height = rows * th + (rows + 1) * o.border, width = cols * tw + (cols + 1) * o.border;
-  if (height * width > (std::int64_t{1} << 28))
-    fail<ValueError>("tile_grid: a ", height, "x", width, " picture is too large; lower the scale");
 
   Tensor src = tiles.detach().to(Device::cpu()).to(DType::f32).contiguous();
   const float* v = src.data<float>();
@@ -140,7 +148,7 @@ void write_picture(const std::string& path, const Tensor& image, const std::stri
                     "<image width=\"" + w + "\" height=\"" + h +
                     "\" style=\"image-rendering:pixelated\" href=\"data:image/png;base64," +
                     base64(io::encode_png(image)) + "\"/>\n</svg>\n";
-  io::write_atomically(path, [&](std::FILE* f) { io::write_bytes(f, svg.data(), svg.size(), path); });
+  io::write_text(path, svg);
 }
 
 std::string base64(const std::string& bytes) {

@@ -108,10 +108,11 @@ TEST(FeatureMaps, LayerOutputIsTheLayerAppliedToItsInputAndLeavesTheModelAsItWas
   Tensor direct = (*net.layers()[0])(x);
   EXPECT_ALL_CLOSE(a, direct, 0, 0);
   EXPECT_TRUE(net.is_training());
-  // The hook is gone: a later forward does not touch the captured tensor.
-  Tensor before = a.clone();
-  net(rand({1, 8, 8, 1}, g));
-  EXPECT_ALL_CLOSE(a, before, 0, 0);
+  EXPECT_EQ(net.layers()[0]->forward_hook_count(), 0u);  // the hook is gone
+  // ... also when the forward throws.
+  EXPECT_THROW(layer_output(net, rand({1, 5, 5, 1}, g), "conv2d"), ShapeError);
+  EXPECT_EQ(net.layers()[0]->forward_hook_count(), 0u);
+  EXPECT_TRUE(net.is_training());
 
   Tensor grid = feature_map_grid(a, {.scale = 2, .border = 1});
   EXPECT_EQ(grid.shape(), (Shape{2 * 12 + 3, 2 * 12 + 3, 3}));  // 3 maps of 6x6 in a 2x2 grid
@@ -160,6 +161,8 @@ TEST(Saliency, MatchesCentralDifferencesOfTheClassScore) {
     EXPECT_NEAR(grad.data<float>()[i], numeric, 2e-3 + 1e-2 * std::abs(numeric)) << "pixel " << i;
   }
   EXPECT_THROW(saliency(net, x, 4), ValueError);
+  // The parameters' gradients are as they were (none here).
+  for (const Tensor& p : net.parameters()) EXPECT_FALSE(p.grad().defined());
   Tensor picture = saliency_picture(x, grad, 3);
   EXPECT_EQ(picture.shape(), (Shape{24, 3 * 24 + 2 * 4, 3}));
 }
@@ -199,6 +202,13 @@ TEST(Charts, NiceTicksAreRoundAndCoverTheRange) {
   auto t = nice_ticks(0.0, 1.0);
   ASSERT_EQ(t.size(), 6u);
   for (std::size_t i = 0; i < t.size(); ++i) EXPECT_NEAR(t[i], 0.2 * static_cast<double>(i), 1e-12);
+  // Degenerate ranges end quickly with finite ticks.
+  auto big = nice_ticks(1e5, 1e5 + 1e-11);
+  EXPECT_LE(big.size(), 30u);
+  EXPECT_EQ(nice_ticks(2.0, 2.0), (std::vector<double>{2.0}));
+  EXPECT_THROW(nice_ticks(0, INFINITY), ValueError);
+  std::string flat = curves_svg({0, 1}, {{"loss", {1e5, 1e5 + 1e-11}}});
+  EXPECT_EQ(flat.find("nan"), std::string::npos);
   auto u = nice_ticks(0.23, 0.91);
   EXPECT_LE(u.front(), 0.23);
   EXPECT_GE(u.back(), 0.91);
@@ -243,6 +253,8 @@ TEST(Pictures, PngInMemoryAndSvgFilesCarryThePixels) {
   EXPECT_NE(svg.find("data:image/png;base64," + base64(bytes)), std::string::npos);
   EXPECT_NE(svg.find("<title>two tiles</title>"), std::string::npos);
   EXPECT_THROW(write_picture(dir + "/p.jpg", image), ValueError);
+  EXPECT_THROW(tile_grid(rand({1, 3, 3, 1}, g), {.scale = std::int64_t{1} << 40}), ValueError);  // too large, no overflow
+  EXPECT_THROW(normalize01(from_vector(std::vector<float>{0, INFINITY})), ValueError);
   EXPECT_EQ(base64("Ma"), "TWE=");
   EXPECT_EQ(base64("Man"), "TWFu");
   EXPECT_EQ(base64("M"), "TQ==");

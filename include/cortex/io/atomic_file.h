@@ -14,6 +14,9 @@ namespace cortex::io {
 // naming the path for the failures found here).
 void write_atomically(const std::string& path, const std::function<void(std::FILE*)>& write);
 
+// write_atomically of a whole text (an SVG, an HTML page, a JSON file).
+void write_text(const std::string& path, const std::string& text);
+
 // fwrite that throws a cortex::Error naming `path` on a short write.
 void write_bytes(std::FILE* file, const void* data, std::size_t nbytes, const std::string& path);
 

@@ -83,6 +83,7 @@ class Module {
   using ForwardHook = std::function<void(const Module&, const Tensor& input, const Tensor& output)>;
   int add_forward_hook(ForwardHook hook);
   void remove_forward_hook(int id);
+  std::size_t forward_hook_count() const { return hooks_.size(); }
 
  protected:
   // Creates the parameters for inputs of `input_shape`; called once.

@@ -33,6 +33,17 @@ std::string write_report(const std::string& run_dir, Model& model, const History
 void write_settings(const std::string& run_dir, const Settings& settings, const std::vector<std::string>& class_names);
 Settings read_settings(const std::string& run_dir, std::vector<std::string>* class_names = nullptr);
 
+// A classifier's verdicts on x: model.predict's (N, K) probabilities, or a
+// single sigmoid unit (N, 1) read as two classes at 0.5. labels: (N) integer
+// classes, (N, K) one-hot, or (N, 1) binary targets.
+struct Classified {
+  std::int64_t classes = 0;  // K (2 for a single sigmoid unit)
+  std::vector<std::int64_t> truth, predicted;
+  std::vector<double> confidence;  // the probability of the predicted class
+  Tensor counts;                   // (K, K) confusion matrix, counts[true, predicted]
+};
+Classified classify(Model& model, const Tensor& x, const Tensor& labels);
+
 // Labels of the classes: options.class_names when given (K of them), else "0" ... "K-1".
 std::vector<std::string> class_names(const ReportOptions& options, std::int64_t k);
 

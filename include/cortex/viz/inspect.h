@@ -11,7 +11,7 @@
 
 namespace cortex::viz {
 
-// The names of the layers whose filters can be drawn (Conv2D, Conv2DTranspose).
+// The names of the layers whose filters can be drawn (Conv2D).
 std::vector<std::string> conv_layers(nn::Module& net);
 
 // kernel: (kh, kw, I, O) HWIO. With I = 1 or 3 each of the O filters is one
@@ -45,8 +45,9 @@ struct OcclusionOptions {
 
 // x: (1, H, W, C) -> (rows, cols) f32 with rows = (H - patch) / stride + 1 (cols
 // likewise): p(cls | x) - p(cls | x with the patch at that position filled),
-// probabilities from a softmax over forward_logits. Positive where covering
-// the image hurts the class.
+// with the network's softmax or sigmoid output (a single sigmoid unit: class 1
+// is p, class 0 is 1 - p), else a softmax over its outputs. Positive where
+// covering the image hurts the class.
 Tensor occlusion(nn::Sequential& net, const Tensor& x, std::int64_t cls, OcclusionOptions options = {});
 
 // Pictures for one input x (1, H, W, C): the input, the map as a viridis heat
