@@ -29,5 +29,5 @@ if command -v chromium >/dev/null; then
     --screenshot="$PWD/$out/report.png" "file://$PWD/runs/demo/report.html" 2>/dev/null
 fi
 if [[ ${1:-} != --no-experiment ]]; then
-  $cortex experiment shift-invariance --epochs 3 -o $out/shift_invariance.svg | tee $out/shift_invariance.txt
+  $cortex experiment shift-invariance --epochs 3 -o $out/shift_invariance.svg | grep -v '^Wrote' | tee $out/shift_invariance.txt
 fi

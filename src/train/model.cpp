@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <optional>
@@ -235,6 +236,12 @@ History Model::fit(const Tensor& x_in, const Tensor& y_in, FitOptions o) {
 }
 
 namespace {
+std::string number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
 // "Adadelta (epsilon 1e-07, learning_rate 1, rho 0.95)": the optimizer's set options.
 std::string describe(const optim::Optimizer& opt) {
   nlohmann::json j = nlohmann::json::parse(opt.config_json());
@@ -272,7 +279,7 @@ void Model::start_run_record(const FitOptions& o, const Tensor& x, std::int64_t 
                 {"initial_epoch", std::to_string(o.initial_epoch)},
                 {"training examples", std::to_string(train_examples)},
                 {"validation examples", std::to_string(val_examples)},
-                {"validation_split", std::to_string(o.validation_data ? 0.0 : o.validation_split)},
+                {"validation_split", number(o.validation_data ? 0.0 : o.validation_split)},
                 {"shuffle", o.shuffle ? "yes" : "no"},
                 {"augmentation", o.augment ? "yes" : "no"},
                 {"seed", std::to_string(o.seed)},

@@ -51,6 +51,10 @@ PY
   grep -q "data:image/png;base64," "$dir/fm.svg" || fail "the SVG carries no picture"
   "$cortex" visualize confusion "$dir/m.cortex" -o "$dir/c.svg" >/dev/null || fail "visualize confusion"
   grep -q "Ankle boot" "$dir/c.svg" || fail "confusion names no classes"
+  # Each cell's title is "<true> as <predicted>: <count>"; the 100 counts cover the 10,000 test images.
+  cells=$(grep -o ' as [^<]*: [0-9]*</title>' "$dir/c.svg" | sed 's/.*: \([0-9]*\)<.*/\1/')
+  [[ $(wc -l <<<"$cells") -eq 100 && $(awk '{ s += $1 } END { print s }' <<<"$cells") -eq 10000 ]] ||
+    fail "confusion counts: $(paste -sd+ <<<"$cells")"
   "$cortex" visualize curves "$dir/h.csv" -o "$dir/curves.svg" >/dev/null || fail "visualize curves"
   grep -q "<polyline" "$dir/curves.svg" || fail "curves: no lines"
   expect_error "the layers are: sequential, conv2d, conv2d_1" "$cortex" visualize filters "$dir/m.cortex" --layer nope
