@@ -223,9 +223,11 @@ History Model::fit(const Tensor& x_in, const Tensor& y_in, FitOptions o) {
   if (!o.report_dir.empty()) {
     save(o.report_dir + "/model.cortex");
     // The page shows the whole run, resumed epochs included: the log holds them
-    // all (it is empty when no epoch ran).
+    // all (it is empty or absent when no epoch ran).
     const std::string log = o.report_dir + "/history.csv";
-    History whole = std::filesystem::file_size(log) > 0 ? read_csv_log(log) : history;
+    std::error_code ec;
+    const auto log_size = std::filesystem::file_size(log, ec);
+    History whole = !ec && log_size > 0 ? read_csv_log(log) : history;
     Settings settings = read_settings(o.report_dir);
     if (val)
       write_report(o.report_dir, *this, whole, val->first, val->second, settings, o.report);

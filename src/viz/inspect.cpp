@@ -35,11 +35,12 @@ auto in_eval_mode(nn::Module& net, F f) {
   return f();
 }
 
-// (H, W) map -> viridis picture (H*scale, W*scale, 3), and its blend over `base` (same size).
+// (H, W) map -> viridis picture (H*scale, W*scale, 3).
 Tensor heat(const Tensor& map, std::int64_t scale) {
   return tile_grid(normalize01(map).unsqueeze(0).unsqueeze(-1), {.scale = scale, .border = 0, .colormap = true});
 }
 
+// The mean of two pictures of one size, pixel by pixel.
 Tensor blend(const Tensor& a, const Tensor& b) {
   Tensor out = Tensor::empty(a.shape(), DType::u8);
   const std::uint8_t *p = a.data<std::uint8_t>(), *q = b.data<std::uint8_t>();
