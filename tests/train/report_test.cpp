@@ -246,6 +246,23 @@ TEST_F(Report, EveryImageLoadsInAHeadlessBrowser) {
   EXPECT_GE(images, 4u);  // curves, confusion, filters, at least one confused example
 }
 
+TEST(ReportOptions, AWrongNumberOfClassNamesFailsBeforeTraining) {
+  auto [x, y] = band_images(24, 2);
+  auto model = band_model();
+  model->network().build(x.shape());
+  Tensor before = model->network().named_parameters()[0].second.clone();
+  const std::string dir = temp_path("run_bad_names");
+  try {
+    model->fit(x, y, {.batch_size = 8, .epochs = 1, .verbose = 0, .report_dir = dir,
+                      .report = {.class_names = {"a", "b"}}});
+    FAIL() << "no error";
+  } catch (const ValueError& e) {
+    EXPECT_NE(std::string(e.what()).find("expects 3 class names"), std::string::npos) << e.what();
+  }
+  EXPECT_ALL_CLOSE(model->network().named_parameters()[0].second, before, 0, 0);  // no step was taken
+  EXPECT_FALSE(std::filesystem::exists(dir + "/history.csv"));
+}
+
 TEST(ReadCsvLog, BadFilesNameTheFileAndLine) {
   auto expect_error = [](const std::string& text, const std::string& words) {
     const std::string path = temp_path("bad.csv");
