@@ -195,10 +195,11 @@ History Model::fit(const Tensor& x_in, const Tensor& y_in, FitOptions o) {
   if (o.max_steps > 0) steps = std::min(steps, o.max_steps);
 
   std::vector<std::shared_ptr<Callback>> cbs;
+  std::vector<std::pair<std::string, std::string>> settings;  // the run's record (report_dir)
   if (o.verbose > 0) cbs.push_back(std::make_shared<ProgressBar>(o.verbose, o.epochs, steps));
   for (auto& cb : o.callbacks) cbs.push_back(cb);
   if (!o.report_dir.empty()) {
-    start_run_record(o, x, val ? val->first.shape()[0] : 0);
+    settings = start_run_record(o, x, val ? val->first.shape()[0] : 0);
     cbs.push_back(std::make_shared<CSVLogger>(o.report_dir + "/history.csv", o.initial_epoch > 0));
   }
   History history;
@@ -228,7 +229,6 @@ History Model::fit(const Tensor& x_in, const Tensor& y_in, FitOptions o) {
     std::error_code ec;
     const auto log_size = std::filesystem::file_size(log, ec);
     History whole = !ec && log_size > 0 ? read_csv_log(log) : history;
-    Settings settings = read_settings(o.report_dir);
     if (val)
       write_report(o.report_dir, *this, whole, val->first, val->second, settings, o.report);
     else
@@ -254,14 +254,14 @@ std::string describe(const optim::Optimizer& opt) {
 }
 }  // namespace
 
-void Model::start_run_record(const FitOptions& o, const Tensor& x, std::int64_t val_examples) {
+Settings Model::start_run_record(const FitOptions& o, const Tensor& x, std::int64_t val_examples) {
   {  // The report's options must fit the model before training, not after it.
     NoGradGuard no_grad;
     const bool was_training = net_->is_training();
     net_->eval();
     Tensor out = (*net_)(x.slice(0, 0, 1).to(device()));
     net_->train(was_training);
-    class_names(o.report, out.dim() == 2 ? (out.size(1) == 1 ? 2 : out.size(1)) : 0);
+    check_report_options(o.report, out.dim() == 2 ? (out.size(1) == 1 ? 2 : out.size(1)) : 0);
   }
   const std::int64_t train_examples = x.shape()[0];
   std::error_code ec;
@@ -291,6 +291,7 @@ void Model::start_run_record(const FitOptions& o, const Tensor& x, std::int64_t 
                 {"threads", std::to_string(num_threads())}};
   s.insert(s.end(), o.report.settings.begin(), o.report.settings.end());
   write_settings(o.report_dir, s, o.report.class_names);
+  return s;
 }
 
 Logs Model::evaluate(const Tensor& x, const Tensor& y, EvaluateOptions o) {

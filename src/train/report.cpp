@@ -45,15 +45,16 @@ img{image-rendering:pixelated}.figures{display:flex;flex-wrap:wrap}.note{color:#
 
 }  // namespace
 
-std::vector<std::string> class_names(const ReportOptions& options, std::int64_t k) {
+void check_report_options(const ReportOptions& options, std::int64_t k) {
   if (options.confused_examples < 0)
     fail<ValueError>("the report expects confused_examples >= 0, got ", options.confused_examples);
-  if (!options.class_names.empty()) {
-    if (static_cast<std::int64_t>(options.class_names.size()) != k)
-      fail<ValueError>("the report expects ", k, " class names for a model with ", k, " outputs, got ",
-                       options.class_names.size());
-    return options.class_names;
-  }
+  if (!options.class_names.empty() && static_cast<std::int64_t>(options.class_names.size()) != k)
+    fail<ValueError>("the report expects ", k, " class names for a model with ", k, " classes, got ",
+                     options.class_names.size());
+}
+
+std::vector<std::string> class_names(const ReportOptions& options, std::int64_t k) {
+  if (!options.class_names.empty()) return options.class_names;
   std::vector<std::string> names;
   for (std::int64_t i = 0; i < k; ++i) names.push_back(std::to_string(i));
   return names;
@@ -132,6 +133,7 @@ std::string report_html(Model& model, const History& history, const Tensor& x, c
   if (x.defined()) {
     const Classified c = classify(model, x, labels);
     const std::int64_t n = static_cast<std::int64_t>(c.truth.size());
+    check_report_options(options, c.classes);
     const auto names = class_names(options, c.classes);
     std::int64_t right = 0;
     for (std::int64_t i = 0; i < n; ++i) right += c.truth[i] == c.predicted[i];

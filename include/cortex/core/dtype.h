@@ -55,13 +55,14 @@ template <> constexpr DType dtype_of<std::int64_t>() { return DType::i64; }
 template <> constexpr DType dtype_of<std::uint8_t>() { return DType::u8; }
 template <> constexpr DType dtype_of<bool>() { return DType::boolean; }
 
-// Calls f(T{}) with T the C++ type of `t`.
-template <typename F>
+// Calls f(T{}) with T the C++ type of `t`; Bf16 is the type that stands for
+// bf16 (the CUDA backend passes the device's own).
+template <typename Bf16 = bf16, typename F>
 decltype(auto) visit_dtype(DType t, F&& f) {
   switch (t) {
     case DType::f32: return f(float{});
     case DType::f64: return f(double{});
-    case DType::bf16: return f(bf16{});
+    case DType::bf16: return f(Bf16{});
     case DType::i32: return f(std::int32_t{});
     case DType::i64: return f(std::int64_t{});
     case DType::u8: return f(std::uint8_t{});

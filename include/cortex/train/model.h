@@ -106,8 +106,8 @@ class Model {
   Tensor forward_for_loss(const Tensor& x, bool& from_logits);
   void set_precision(const std::string& precision, const char* what);
   bool autocast_ = false;  // set by fit/evaluate from their precision
-  // Creates o.report_dir and writes its settings.json (fit's report_dir).
-  void start_run_record(const FitOptions& o, const Tensor& x, std::int64_t val_examples);
+  // Creates o.report_dir and writes its settings.json (fit's report_dir); returns the settings.
+  std::vector<std::pair<std::string, std::string>> start_run_record(const FitOptions& o, const Tensor& x, std::int64_t val_examples);
   Logs run_epoch(data::DataLoader& loader, std::int64_t steps, const std::vector<std::shared_ptr<Callback>>& cbs);
 
   std::shared_ptr<nn::Sequential> net_;

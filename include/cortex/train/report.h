@@ -44,7 +44,11 @@ struct Classified {
 };
 Classified classify(Model& model, const Tensor& x, const Tensor& labels);
 
-// Labels of the classes: options.class_names when given (K of them), else "0" ... "K-1".
+// Checks that `options` fit a classifier of K classes (K names when names are
+// given, confused_examples >= 0): a ValueError otherwise.
+void check_report_options(const ReportOptions& options, std::int64_t k);
+
+// Labels of the classes: options.class_names when given, else "0" ... "K-1".
 std::vector<std::string> class_names(const ReportOptions& options, std::int64_t k);
 
 }  // namespace cortex::train

@@ -109,6 +109,23 @@ Algo pick(const Perf* results, int count, const char* what) {
 
 void* ptr(const Tensor& t) { return static_cast<char*>(t.storage()->data()) + t.offset() * element_size(t.dtype()); }
 
+// The algorithm of `slot`: measured once with `find` (a cudnnFind*Ex call given
+// the room for N results, the count, the results and a scratch area of
+// kFindWorkspace bytes) and kept; sets the plan's math mode for it and returns
+// the workspace it runs with.
+template <typename Perf, int N, typename Find>
+Tensor tuned(Algo& slot, Plan& plan, Device dev, const char* what, Find find) {
+  if (!slot.ready) {
+    Tensor ws = scratch(kFindWorkspace, dev);
+    Perf perf[N];
+    int count = 0;
+    find(N, &count, perf, ptr(ws));
+    slot = pick(perf, count, what);
+  }
+  check_cudnn(cudnnSetConvolutionMathType(plan.conv, slot.math), "cudnnSetConvolutionMathType");
+  return scratch(slot.workspace, dev);
+}
+
 struct Scalars {
   float f1 = 1.0f, f0 = 0.0f;
   double d1 = 1.0, d0 = 0.0;
@@ -160,19 +177,13 @@ void conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y, con
   const Tensor wo = to_ohwi(w);
   Plan& plan = plan_for(xp.shape(), wo.shape(), y.shape(), p, x.dtype(), dev);
   cudnnHandle_t h = cudnn_handle(dev);
-  if (!plan.fwd.ready) {
-    Tensor ws = scratch(kFindWorkspace, dev);
-    cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
-    int count = 0;
-    check_cudnn(cudnnFindConvolutionForwardAlgorithmEx(h, plan.x, ptr(xp), plan.w, ptr(wo), plan.conv, plan.y, ptr(y),
-                                                       CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &count, perf, ptr(ws),
-                                                       kFindWorkspace),
-                "cudnnFindConvolutionForwardAlgorithmEx");
-    plan.fwd = pick(perf, count, "conv2d");
-  }
-  Tensor ws = scratch(plan.fwd.workspace, dev);
+  Tensor ws = tuned<cudnnConvolutionFwdAlgoPerf_t, CUDNN_CONVOLUTION_FWD_ALGO_COUNT>(
+      plan.fwd, plan, dev, "conv2d", [&](int n, int* count, auto* perf, void* find_ws) {
+        check_cudnn(cudnnFindConvolutionForwardAlgorithmEx(h, plan.x, ptr(xp), plan.w, ptr(wo), plan.conv, plan.y,
+                                                           ptr(y), n, count, perf, find_ws, kFindWorkspace),
+                    "cudnnFindConvolutionForwardAlgorithmEx");
+      });
   const Scalars s;
-  check_cudnn(cudnnSetConvolutionMathType(plan.conv, plan.fwd.math), "cudnnSetConvolutionMathType");
   check_cudnn(cudnnConvolutionForward(h, s.one(x.dtype()), plan.x, ptr(xp), plan.w, ptr(wo), plan.conv,
                                       static_cast<cudnnConvolutionFwdAlgo_t>(plan.fwd.algo), ptr(ws),
                                       plan.fwd.workspace, s.zero(x.dtype()), plan.y, ptr(y)),
@@ -197,19 +208,14 @@ void conv2d_backward_data(const Tensor& dy, const Tensor& w, Tensor& dx, const C
   const Tensor wo = to_ohwi(w);
   Plan& plan = plan_for(dxp.shape(), wo.shape(), dy.shape(), p, dy.dtype(), dev);
   cudnnHandle_t h = cudnn_handle(dev);
-  if (!plan.bwd_data.ready) {
-    Tensor ws = scratch(kFindWorkspace, dev);
-    cudnnConvolutionBwdDataAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
-    int count = 0;
-    check_cudnn(cudnnFindConvolutionBackwardDataAlgorithmEx(h, plan.w, ptr(wo), plan.y, ptr(dy), plan.conv, plan.x,
-                                                            ptr(dxp), CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &count,
-                                                            perf, ptr(ws), kFindWorkspace),
-                "cudnnFindConvolutionBackwardDataAlgorithmEx");
-    plan.bwd_data = pick(perf, count, "conv2d_backward_data");
-  }
-  Tensor ws = scratch(plan.bwd_data.workspace, dev);
+  Tensor ws = tuned<cudnnConvolutionBwdDataAlgoPerf_t, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT>(
+      plan.bwd_data, plan, dev, "conv2d_backward_data", [&](int n, int* count, auto* perf, void* find_ws) {
+        check_cudnn(cudnnFindConvolutionBackwardDataAlgorithmEx(h, plan.w, ptr(wo), plan.y, ptr(dy), plan.conv,
+                                                                plan.x, ptr(dxp), n, count, perf, find_ws,
+                                                                kFindWorkspace),
+                    "cudnnFindConvolutionBackwardDataAlgorithmEx");
+      });
   const Scalars s;
-  check_cudnn(cudnnSetConvolutionMathType(plan.conv, plan.bwd_data.math), "cudnnSetConvolutionMathType");
   check_cudnn(cudnnConvolutionBackwardData(h, s.one(dy.dtype()), plan.w, ptr(wo), plan.y, ptr(dy), plan.conv,
                                            static_cast<cudnnConvolutionBwdDataAlgo_t>(plan.bwd_data.algo), ptr(ws),
                                            plan.bwd_data.workspace, s.zero(dy.dtype()), plan.x, ptr(dxp)),
@@ -232,19 +238,14 @@ void conv2d_backward_weight(const Tensor& x, const Tensor& dy, Tensor& dw, Tenso
   Tensor dwo = Tensor::empty(ohwi_shape(dw.shape()), dw.dtype(), dev);
   Plan& plan = plan_for(xp.shape(), dwo.shape(), dy.shape(), p, x.dtype(), dev);
   cudnnHandle_t h = cudnn_handle(dev);
-  if (!plan.bwd_filter.ready) {
-    Tensor ws = scratch(kFindWorkspace, dev);
-    cudnnConvolutionBwdFilterAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
-    int count = 0;
-    check_cudnn(cudnnFindConvolutionBackwardFilterAlgorithmEx(h, plan.x, ptr(xp), plan.y, ptr(dy), plan.conv, plan.w,
-                                                              ptr(dwo), CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &count,
-                                                              perf, ptr(ws), kFindWorkspace),
-                "cudnnFindConvolutionBackwardFilterAlgorithmEx");
-    plan.bwd_filter = pick(perf, count, "conv2d_backward_weight");
-  }
-  Tensor ws = scratch(plan.bwd_filter.workspace, dev);
+  Tensor ws = tuned<cudnnConvolutionBwdFilterAlgoPerf_t, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT>(
+      plan.bwd_filter, plan, dev, "conv2d_backward_weight", [&](int n, int* count, auto* perf, void* find_ws) {
+        check_cudnn(cudnnFindConvolutionBackwardFilterAlgorithmEx(h, plan.x, ptr(xp), plan.y, ptr(dy), plan.conv,
+                                                                  plan.w, ptr(dwo), n, count, perf, find_ws,
+                                                                  kFindWorkspace),
+                    "cudnnFindConvolutionBackwardFilterAlgorithmEx");
+      });
   const Scalars s;
-  check_cudnn(cudnnSetConvolutionMathType(plan.conv, plan.bwd_filter.math), "cudnnSetConvolutionMathType");
   check_cudnn(cudnnConvolutionBackwardFilter(h, s.one(x.dtype()), plan.x, ptr(xp), plan.y, ptr(dy), plan.conv,
                                              static_cast<cudnnConvolutionBwdFilterAlgo_t>(plan.bwd_filter.algo),
                                              ptr(ws), plan.bwd_filter.workspace, s.zero(x.dtype()), plan.w, ptr(dwo)),

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <type_traits>
+#include <utility>
 
 #include "cortex/core/dtype.h"
 #include "cortex/core/error.h"
@@ -19,16 +20,7 @@ using bf16_t = __nv_bfloat16;
 // Calls f(T{}) with T the device type of `dtype`.
 template <typename F>
 void device_visit_dtype(DType dtype, F&& f) {
-  switch (dtype) {
-    case DType::f32: return f(float{});
-    case DType::f64: return f(double{});
-    case DType::bf16: return f(bf16_t{});
-    case DType::i32: return f(std::int32_t{});
-    case DType::i64: return f(std::int64_t{});
-    case DType::u8: return f(std::uint8_t{});
-    case DType::boolean: return f(bool{});
-  }
-  fail<DTypeError>("cuda: unknown dtype ", static_cast<int>(dtype));
+  visit_dtype<bf16_t>(dtype, std::forward<F>(f));
 }
 
 // f32 or f64 only, as the arithmetic kernels take.
