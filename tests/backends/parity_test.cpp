@@ -59,6 +59,17 @@ std::vector<ParityCase> cases() {
       {"conv2d_explicit_dilation", {{1, 11, 10, 3}, {3, 2, 3, 4}}, [](V x) {
          return conv2d(x[0], x[1], {}, {.padding = "explicit", .pads = {2, 1, 0, 3}, .dilation = {2, 3}});
        }},
+      // Receptive fields of >= 64 values: the weight gradient runs as im2col and matmul.
+      {"conv2d_wide_same_stride2", {{2, 9, 7, 16}, {3, 3, 16, 8}, {8}}, [](V x) {
+         return conv2d(x[0], x[1], x[2], {.strides = {2, 2}, .padding = "same"});
+       }, 1e-4},
+      {"conv2d_wide_explicit_dilation", {{2, 11, 10, 12}, {3, 2, 12, 5}}, [](V x) {
+         return conv2d(x[0], x[1], {}, {.padding = "explicit", .pads = {2, 1, 0, 3}, .dilation = {2, 3}});
+       }, 1e-4},
+      // 5 x 64 x 64 output pixels: 8 MiB chunks of receptive fields (288 + 1 values) take 7,256 each.
+      {"conv2d_wide_several_chunks", {{5, 66, 66, 32}, {3, 3, 32, 4}, {4}}, [](V x) {
+         return conv2d(x[0], x[1], x[2]);
+       }, 2e-4},
       {"conv2d_groups", {{2, 8, 8, 6}, {3, 3, 2, 9}}, [](V x) { return conv2d(x[0], x[1], {}, {.groups = 3}); }},
       {"conv2d_depthwise_strided_input", {{1, 6, 8, 4}, {3, 3, 1, 4}}, [](V x) {
          return conv2d(x[0].transpose(1, 2), x[1], {}, {.padding = "same", .groups = 4});
