@@ -1,30 +1,139 @@
 // Storage and the per-device allocators (CPU here; CUDA installs its own).
 #include "cortex/core/storage.h"
 
+#include <sys/mman.h>
+
 #include <array>
+#include <cstdint>
 #include <cstdlib>
+#include <iterator>
+#include <map>
+#include <mutex>
 #include <new>
+#include <unordered_map>
 
 #include "cortex/core/error.h"
 
 namespace cortex {
 namespace {
 
+// Blocks from kLarge up are mapped directly, in whole huge pages, and cached.
+constexpr std::size_t kLarge = std::size_t{1} << 20;
+constexpr std::size_t kHugePage = std::size_t{2} << 20;
+#if defined(__SANITIZE_ADDRESS__)
+constexpr std::size_t kDefaultCacheLimit = 0;
+#else
+constexpr std::size_t kDefaultCacheLimit = std::size_t{256} << 20;
+#endif
+
+// `bytes` (a multiple of kHugePage) of fresh zero pages at a huge-page
+// boundary, marked for transparent huge pages: one page fault per 2 MiB
+// instead of one per 4 KiB. Null when the system refuses.
+void* map_large(std::size_t bytes) {
+  void* raw = mmap(nullptr, bytes + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (raw == MAP_FAILED) return nullptr;
+  const auto begin = reinterpret_cast<std::uintptr_t>(raw);
+  const std::uintptr_t aligned = (begin + kHugePage - 1) / kHugePage * kHugePage;
+  if (aligned > begin) munmap(raw, aligned - begin);
+  const std::size_t tail = begin + bytes + kHugePage - (aligned + bytes);
+  if (tail > 0) munmap(reinterpret_cast<void*>(aligned + bytes), tail);
+  void* p = reinterpret_cast<void*>(aligned);
+  madvise(p, bytes, MADV_HUGEPAGE);  // advice only: without THP the pages stay small
+  return p;
+}
+
+void* checked(void* p, std::size_t nbytes) {
+  if (p == nullptr) fail<Error>("out of host memory: could not allocate ", nbytes, " bytes");
+  return p;
+}
+
 class CpuAllocator final : public Allocator {
  public:
   void* allocate(std::size_t nbytes, Device) override {
-    std::size_t rounded = (nbytes + 63) / 64 * 64;
-    void* p = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
-    if (p == nullptr)
-      fail<Error>("out of host memory: could not allocate ", nbytes, " bytes");
+    if (nbytes < kLarge) return checked(std::aligned_alloc(64, nbytes == 0 ? 64 : (nbytes + 63) / 64 * 64), nbytes);
+    const std::size_t capacity = (nbytes + kHugePage - 1) / kHugePage * kHugePage;
+    std::lock_guard lock(mutex_);
+    if (const auto it = free_.find(capacity); it != free_.end()) {
+      void* p = it->second;
+      free_.erase(it);
+      stats_.cached_bytes -= capacity;
+      --stats_.cached_blocks;
+      ++stats_.hits;
+      live_.emplace(p, capacity);
+      return p;
+    }
+    ++stats_.misses;
+    void* p = map_large(capacity);
+    if (p == nullptr) {  // what the cache holds may be what is missing
+      trim(0);
+      p = map_large(capacity);
+    }
+    live_.emplace(checked(p, nbytes), capacity);
     return p;
   }
-  void deallocate(void* ptr, Device) override { std::free(ptr); }
+
+  void deallocate(void* ptr, Device) override {
+    std::unique_lock lock(mutex_);
+    const auto it = live_.find(ptr);
+    if (it == live_.end()) {
+      lock.unlock();
+      std::free(ptr);
+      return;
+    }
+    const std::size_t capacity = it->second;
+    live_.erase(it);
+    if (2 * capacity > limit_) {  // a block that would crowd out the rest
+      munmap(ptr, capacity);
+      return;
+    }
+    trim(limit_ - capacity);
+    free_.emplace(capacity, ptr);
+    stats_.cached_bytes += capacity;
+    ++stats_.cached_blocks;
+  }
+
+  HostCacheStats stats() {
+    std::lock_guard lock(mutex_);
+    return stats_;
+  }
+
+  void empty() {
+    std::lock_guard lock(mutex_);
+    trim(0);
+  }
+
+  void set_limit(std::size_t bytes) {
+    std::lock_guard lock(mutex_);
+    limit_ = bytes;
+    trim(limit_);
+  }
+
+ private:
+  // Unmaps the largest cached blocks until at most `keep` bytes stay cached.
+  void trim(std::size_t keep) {
+    while (stats_.cached_bytes > keep && !free_.empty()) {
+      const auto last = std::prev(free_.end());
+      munmap(last->second, last->first);
+      stats_.cached_bytes -= last->first;
+      --stats_.cached_blocks;
+      free_.erase(last);
+    }
+  }
+
+  std::mutex mutex_;
+  std::multimap<std::size_t, void*> free_;      // capacity -> cached block
+  std::unordered_map<void*, std::size_t> live_;  // large blocks in use -> capacity
+  std::size_t limit_ = kDefaultCacheLimit;
+  HostCacheStats stats_;
 };
 
+CpuAllocator& cpu_allocator() {
+  static auto* cpu = new CpuAllocator;  // never destroyed: storages may die during exit
+  return *cpu;
+}
+
 std::array<Allocator*, kNumDeviceTypes>& allocators() {
-  static CpuAllocator cpu;
-  static std::array<Allocator*, kNumDeviceTypes> table{&cpu, nullptr};
+  static std::array<Allocator*, kNumDeviceTypes> table{&cpu_allocator(), nullptr};
   return table;
 }
 
@@ -33,6 +142,10 @@ std::array<Allocator*, kNumDeviceTypes>& allocators() {
 void set_allocator(DeviceType type, Allocator* allocator) {
   allocators()[static_cast<int>(type)] = allocator;
 }
+
+HostCacheStats host_cache_stats() { return cpu_allocator().stats(); }
+void host_cache_limit(std::size_t bytes) { cpu_allocator().set_limit(bytes); }
+void host_empty_cache() { cpu_allocator().empty(); }
 
 Allocator& allocator_for(Device device) {
   Allocator* a = allocators()[static_cast<int>(device.type)];
