@@ -102,9 +102,19 @@ void Conv2D::build_impl(const Shape& s) {
                  o_.kernel_initializer, o_.bias_initializer, o_.use_bias);
 }
 
-Tensor Conv2D::forward_linear(const Tensor& x) {
+Tensor Conv2D::convolve(const Tensor& x, bool relu) {
   return conv2d(x, kernel_, bias_,
-                {.strides = o_.strides, .padding = o_.padding, .dilation = o_.dilation_rate, .groups = o_.groups});
+                {.strides = o_.strides,
+                 .padding = o_.padding,
+                 .dilation = o_.dilation_rate,
+                 .groups = o_.groups,
+                 .relu = relu});
+}
+
+Tensor Conv2D::forward_linear(const Tensor& x) { return convolve(x, false); }
+
+Tensor Conv2D::forward(const Tensor& x) {
+  return o_.activation == "relu" ? convolve(x, true) : Activated::forward(x);
 }
 
 std::string Conv2D::config_json() const {

@@ -3,6 +3,7 @@
 #include "cortex/ops/conv.h"
 
 #include "cortex/autograd/grad_mode.h"
+#include "cortex/ops/activation.h"
 #include "cortex/ops/elementwise.h"
 #include "cortex/ops/reduce.h"
 #include "op_util.h"
@@ -79,10 +80,15 @@ Tensor bias_grad(const Tensor& g) { return sum(g.reshape({-1, g.shape()[3]}), {0
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dOptions& o) {
   const char* op = "conv2d";
   check_operands(x, w, bias, op);
-  if (detail::autocasts(x))
-    return conv2d(x.to(DType::bf16), w.to(DType::bf16), bias.defined() ? bias.to(DType::bf16) : bias, o)
-        .to(DType::f32);
+  if (detail::autocasts(x)) {  // the relu, if any, in f32 after the cast
+    Conv2dOptions linear = o;
+    linear.relu = false;
+    Tensor y = conv2d(x.to(DType::bf16), w.to(DType::bf16), bias.defined() ? bias.to(DType::bf16) : bias, linear)
+                   .to(DType::f32);
+    return o.relu ? relu(y) : y;
+  }
   Conv2dParams p = params(o, op);
+  p.relu = o.relu;
   std::int64_t n = x.shape()[0], h = x.shape()[1], wd = x.shape()[2], c = x.shape()[3];
   std::int64_t kh = w.shape()[0], kw = w.shape()[1], oc = w.shape()[3];
   check_groups(c, w.shape()[2], oc, p.groups, op, x, w);
@@ -104,20 +110,28 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2d
   detail::kernel(&Kernels::conv2d, x.device(), op)(xc, wc, bias.defined() ? &bc : nullptr, y, p);
 
   bool nx = x.requires_grad(), nw = w.requires_grad(), nb = bias.defined() && bias.requires_grad();
-  Tensor xs = save(xc), ws = save(wc);
-  return record(op, y, {x, w, bias}, [=](const Tensor& g_in) -> std::vector<Tensor> {
+  Tensor xs = save(xc), ws = save(wc), ys = o.relu ? save(y) : Tensor();
+  Conv2dParams pb = p;  // the backward kernels see the convolution alone
+  pb.relu = false;
+  return record(o.relu ? "conv2d_relu" : op, y, {x, w, bias}, [=](const Tensor& g_in) -> std::vector<Tensor> {
     Tensor g = detail::contiguous_raw(g_in);
+    if (ys.defined()) {  // through the relu: y > 0 exactly where its input was
+      Tensor masked = detail::alloc(g.shape(), g.dtype(), g.device());
+      detail::kernel(&Kernels::unary_backward, g.device(), "conv2d backward")(backend::UnaryOp::relu, ys, ys, g,
+                                                                              masked, {});
+      g = masked;
+    }
     Tensor dx, dw, db;
     if (nx) {
       dx = detail::alloc(xs.shape(), xs.dtype(), xs.device());
-      detail::kernel(&Kernels::conv2d_backward_data, g.device(), "conv2d backward")(g, ws, dx, p);
+      detail::kernel(&Kernels::conv2d_backward_data, g.device(), "conv2d backward")(g, ws, dx, pb);
     }
     if (nb) db = detail::alloc({ws.shape()[3]}, ws.dtype(), ws.device());
     if (nw || nb) {
       // The bias gradient comes from the same pass (dw is then needed as its buffer).
       dw = detail::alloc(ws.shape(), ws.dtype(), ws.device());
       detail::kernel(&Kernels::conv2d_backward_weight, g.device(), "conv2d backward")(xs, g, dw,
-                                                                                   nb ? &db : nullptr, p);
+                                                                                   nb ? &db : nullptr, pb);
       if (!nw) dw = Tensor();
     }
     return {dx, dw, db};
@@ -127,6 +141,7 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2d
 Tensor conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dOptions& o) {
   const char* op = "conv_transpose2d";
   check_operands(x, w, bias, op);
+  if (o.relu) fail<ValueError>(op, " does not fuse a relu (Conv2dOptions::relu is for conv2d); apply relu() to its output");
   if (detail::autocasts(x)) {  // its bias is a broadcast add, kept in f32
     Tensor y = conv_transpose2d(x.to(DType::bf16), w.to(DType::bf16), Tensor(), o).to(DType::f32);
     return bias.defined() ? y + bias : y;

@@ -53,6 +53,13 @@ std::vector<ParityCase> cases() {
       {"linear", {{33, 19}, {19, 11}, {11}}, [](V x) { return linear(x[0], x[1], x[2]); }},
       {"conv2d_lecture", {{2, 12, 12, 32}, {3, 3, 32, 64}, {64}}, [](V x) { return conv2d(x[0], x[1], x[2]); }, 2e-4},
       {"conv2d_first_layer", {{3, 28, 28, 1}, {3, 3, 1, 32}, {32}}, [](V x) { return relu(conv2d(x[0], x[1], x[2])); }},
+      // The relu as a oneDNN post-op, on a narrow and on a wide layer.
+      {"conv2d_fused_relu_first_layer", {{3, 28, 28, 1}, {3, 3, 1, 32}, {32}}, [](V x) {
+         return conv2d(x[0], x[1], x[2], {.relu = true});
+       }},
+      {"conv2d_fused_relu_lecture", {{2, 12, 12, 32}, {3, 3, 32, 64}, {64}}, [](V x) {
+         return conv2d(x[0], x[1], x[2], {.relu = true});
+       }, 2e-4},
       {"conv2d_same_stride2", {{2, 9, 7, 5}, {3, 3, 5, 6}}, [](V x) {
          return conv2d(x[0], x[1], {}, {.strides = {2, 2}, .padding = "same"});
        }},

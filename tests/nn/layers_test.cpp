@@ -66,6 +66,28 @@ TEST(Layers, RegularisersAddToTheLoss) {
   EXPECT_NEAR(s.regularization_loss().item(), 0.66, 1e-6);
 }
 
+// Conv2D(activation = "relu") runs conv2d's fused relu: the same output and
+// gradients as the convolution followed by a separate relu.
+TEST(Layers, Conv2DReluIsTheConvolutionThenRelu) {
+  Conv2D conv({.filters = 16, .kernel_size = {3, 3}, .activation = "relu"});
+  Generator g(5);
+  Tensor x = randn({2, 9, 9, 8}, g);
+  x.set_requires_grad();
+  Tensor y = conv(x);
+  Tensor r = randn(y.shape(), g);
+  sum(y * r).backward();
+  const Tensor dx = x.grad(), dk = conv.named_parameters()[0].second.grad();
+  EXPECT_GT(sum((y == zeros_like(y)).to(DType::f32)).item<float>(), 100.0f);  // the relu cut some outputs
+  x.zero_grad();
+  Tensor kernel = conv.named_parameters()[0].second;
+  kernel.zero_grad();
+  Tensor reference = relu(conv.call_linear(x));
+  sum(reference * r).backward();
+  EXPECT_ALL_CLOSE(y, reference, 1e-6, 1e-6);
+  EXPECT_ALL_CLOSE(dx, x.grad(), 1e-5, 1e-5);
+  EXPECT_ALL_CLOSE(dk, kernel.grad(), 1e-5, 1e-5);
+}
+
 TEST(Layers, DropoutScalesInTrainingAndIsIdentityInEval) {
   Dropout d(0.5);
   d.set_generator(std::make_shared<Generator>(1));

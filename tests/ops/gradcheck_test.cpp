@@ -68,6 +68,8 @@ std::vector<GradCase> cases() {
       {"linear", {{5, 3}, {3, 4}, {4}}, [](V x) { return linear(x[0], x[1], x[2]); }},
       {"linear_3d", {{2, 3, 3}, {3, 2}}, [](V x) { return linear(x[0], x[1]); }},
       {"conv2d_valid_bias", {{2, 5, 6, 3}, {3, 2, 3, 4}, {4}}, [](V x) { return conv2d(x[0], x[1], x[2]); }},
+      {"conv2d_fused_relu", {{2, 5, 6, 3}, {3, 2, 3, 4}, {4}},
+       [](V x) { return conv2d(x[0], x[1], x[2], {.relu = true}); }},
       {"conv2d_same_stride", {{1, 5, 5, 2}, {3, 3, 2, 3}}, [same](V x) { return conv2d(x[0], x[1], {}, same); }},
       {"conv2d_dilation_groups", {{1, 6, 5, 4}, {2, 3, 2, 4}}, [dil](V x) { return conv2d(x[0], x[1], {}, dil); }},
       {"conv_transpose2d", {{2, 3, 3, 2}, {3, 3, 4, 2}, {4}},

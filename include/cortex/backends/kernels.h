@@ -53,6 +53,7 @@ struct Conv2dParams {
   std::int64_t pad_top = 0, pad_bottom = 0, pad_left = 0, pad_right = 0;
   std::int64_t dilation_h = 1, dilation_w = 1;
   std::int64_t groups = 1;
+  bool relu = false;  // forward only: y = max(y, 0) after the bias (NaN stays NaN)
 };
 
 enum class PoolKind : std::uint8_t { max, avg };

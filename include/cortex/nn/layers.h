@@ -90,6 +90,8 @@ class Conv2D : public KernelLayer {
   const std::string& activation() const override { return o_.activation; }
   const Conv2DOptions& options() const { return o_; }
   std::string config_json() const override;
+  // A relu activation runs inside the convolution (conv2d's fused relu).
+  Tensor forward(const Tensor& x) override;
 
  protected:
   void build_impl(const Shape& input_shape) override;
@@ -97,6 +99,7 @@ class Conv2D : public KernelLayer {
   Tensor forward_linear(const Tensor& x) override;
 
  private:
+  Tensor convolve(const Tensor& x, bool relu);
   Conv2DOptions o_;
 };
 

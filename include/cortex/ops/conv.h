@@ -18,6 +18,9 @@ struct Conv2dOptions {
   std::int64_t groups = 1;
   // Transposed convolution only: extra rows/columns at the bottom/right of the output.
   std::array<std::int64_t, 2> output_padding{0, 0};
+  // conv2d only: relu(conv2d(...)) in one pass (a oneDNN post-op on the CPU), its
+  // gradient masked by the output; Conv2D(activation = "relu") uses it.
+  bool relu = false;
 };
 
 // x: (N, H, W, C), w: (KH, KW, C / groups, O), bias: (O) or undefined -> (N, OH, OW, O)

@@ -78,10 +78,11 @@ struct ConvAttrs {
 std::string conv_key(const char* op, const Shape& x, const Shape& w, const Conv2dParams& p,
                      bool flag) {
   return key(op, x, w, p.stride_h, p.stride_w, p.pad_top, p.pad_bottom, p.pad_left, p.pad_right,
-             p.dilation_h, p.dilation_w, p.groups, flag);
+             p.dilation_h, p.dilation_w, p.groups, p.relu, flag);
 }
 
-// The forward descriptor with activations in nhwc or left to the primitive.
+// The forward descriptor with activations in nhwc or left to the primitive;
+// p.relu becomes an eltwise post-op.
 dnnl::convolution_forward::primitive_desc forward_pd(const Shape& x, const Shape& w, const Shape& y,
                                                      const Conv2dParams& p, bool blocked,
                                                      const memory::desc* bias) {
@@ -95,7 +96,13 @@ dnnl::convolution_forward::primitive_desc forward_pd(const Shape& x, const Shape
                                       src, wei, *bias, dst, a.strides, a.dilates, a.pad_l, a.pad_r)
                           : fwd::desc(prop_kind::forward_training, algorithm::convolution_direct,
                                       src, wei, dst, a.strides, a.dilates, a.pad_l, a.pad_r);
-  return fwd::primitive_desc(d, engine());
+  dnnl::primitive_attr attr;
+  if (p.relu) {
+    dnnl::post_ops ops;
+    ops.append_eltwise(1.0f, algorithm::eltwise_relu, 0.0f, 0.0f);
+    attr.set_post_ops(ops);
+  }
+  return fwd::primitive_desc(d, attr, engine());
 }
 
 std::string describe(const Tensor& x, const Tensor& w, const Tensor& y, const Conv2dParams& p) {
