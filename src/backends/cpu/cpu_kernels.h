@@ -43,4 +43,7 @@ void pool2d(const Pool2dParams& p, const Tensor& x, Tensor& y, Tensor* workspace
 void pool2d_backward(const Pool2dParams& p, const Tensor& x, const Tensor& dy,
                      const Tensor& workspace, Tensor& dx);
 
+// cpu_optim.cpp
+void optimizer_step(const OptimizerStep& s, Tensor& param, const Tensor& grad, Tensor* slots);
+
 }  // namespace cortex::backend::cpu

@@ -1,6 +1,6 @@
 // Fills the cpu row of the dispatch table: oneDNN for matmul, convolution and
-// pooling, OpenMP loops for the rest; gather, scatter_add, bernoulli and the
-// fused optimiser step are the reference's (threaded where it pays).
+// pooling, OpenMP loops for the rest (the fused optimiser step in f32 among
+// them); gather, scatter_add and bernoulli are the reference's (threaded).
 #include "backends/cpu/cpu_kernels.h"
 
 namespace cortex::backend {
@@ -19,11 +19,6 @@ void scatter_add(const Tensor& src, const Tensor& index, Tensor& out) {
 // out: contiguous f32/f64 (dropout masks); the reference's Philox draw, threaded.
 void bernoulli(Tensor& out, double p, double scale, std::uint64_t seed, std::uint64_t first_block) {
   cpu::ref_kernel(&Kernels::bernoulli, "bernoulli")(out, p, scale, seed, first_block);
-}
-
-// The reference's fused optimiser update: element-wise loops, threaded.
-void optimizer_step(const OptimizerStep& step, Tensor& param, const Tensor& grad, Tensor* slots) {
-  cpu::ref_kernel(&Kernels::optimizer_step, "optimizer_step")(step, param, grad, slots);
 }
 
 }  // namespace
@@ -47,7 +42,7 @@ void register_cpu(Kernels& row) {
   row.gather = gather;
   row.scatter_add = scatter_add;
   row.bernoulli = bernoulli;
-  row.optimizer_step = optimizer_step;
+  row.optimizer_step = cpu::optimizer_step;
 }
 
 }  // namespace cortex::backend
