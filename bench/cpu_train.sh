@@ -25,6 +25,7 @@ out=bench/results
 mkdir -p "$out"
 : >"$out/cpu_cortex.jsonl"
 : >"$out/cpu_torch.jsonl"
+: >"$out/cpu_breakdown.md"
 peak=$("$bin/bench_ops" --case peak --reps 3 --threads "$threads" | python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["gflops"])')
 common=(--models lecture --precisions fp32 --steps "$steps" --warmup 3 --rounds "$rounds" --epoch 0 --infer 1 --threads "$threads")
 for pass in 1 2; do

@@ -3,8 +3,9 @@
 
   python3 bench/train_table.py cortex.jsonl torch.jsonl MACHINE_LINE [PEAK_GFLOPS]
 
-Rows of several passes merge by (model, precision): the median of the per-pass medians, the lowest
-min, the highest max. With PEAK_GFLOPS (the matrix-product peak measured in the same run) the
+Rows of several passes merge by (model, precision) (PyTorch's also by layout): the median of the
+per-pass medians, the lowest min, the highest max. PyTorch's training and inference figures are each
+those of its faster layout, NCHW or channels_last, which need not be the same one. With PEAK_GFLOPS (the matrix-product peak measured in the same run) the
 table adds GFLOP/s and its share of the peak (FLOPs: 3x the forward per training image, 1x for
 inference; lecture CNN 24.0 MFLOP forward, VGG-style 309.7).
 """
@@ -25,10 +26,10 @@ def rows(path):
     return out
 
 
-def merge(rs):
+def merge(rs, key=lambda r: (r["model"], r["precision"])):
     by = {}
     for r in rs:
-        by.setdefault((r["model"], r["precision"]), []).append(r)
+        by.setdefault(key(r), []).append(r)
     out = {}
     for key, group in by.items():
         row = dict(group[0])
@@ -51,7 +52,14 @@ def main():
     peak = float(sys.argv[4]) if len(sys.argv) > 4 else None
     info = next((r for r in torch if "torch" in r), {})
     c_rows = merge(cortex)
-    t_rows = merge([r for r in torch if r.get("best")])
+    t_layouts = merge([r for r in torch if "side" in r and not r.get("best")],
+                      key=lambda r: (r["model"], r["precision"], r.get("format", "")))
+
+    def faster(key, k):  # PyTorch's row for `key` in the layout with the higher figure k
+        rs = [r for (m, p, _), r in t_layouts.items() if (m, p) == key and k in r]
+        return max(rs, key=lambda r: r[k]) if rs else None
+
+    t_rows = {key: faster(key, "images_per_s") for key in {(m, p) for m, p, _ in t_layouts}}
     print("Machine: %s; PyTorch %s%s%s" % (machine, info.get("torch"),
                                           ", cuDNN %s" % info["cudnn"] if info.get("cudnn") else "",
                                           "; measured matmul peak %.1f GFLOP/s" % peak if peak else ""))
@@ -61,11 +69,12 @@ def main():
           + " Cortex peak RSS | PyTorch peak RSS |")
     print("| --- " * (6 + (2 if peak else 0) + 2) + "|")
     for key in sorted(c_rows):
-        c, t = c_rows[key], t_rows.get(key)
+        c = c_rows[key]
         for what, k, lo, hi, mult in (("training", "images_per_s", "min", "max", 3),
                                       ("inference", "infer_images_per_s", "infer_min", "infer_max", 1)):
             if k not in c:
                 continue
+            t = faster(key, k)
             tv = t.get(k) if t else None
             line = "| %s | %s | %s | %.0f (%.0f-%.0f) | %s | %s |" % (
                 key[0], key[1], what, c[k], c[lo], c[hi],
