@@ -18,13 +18,15 @@ namespace cortex {
 namespace {
 
 // Blocks from kLarge up are mapped directly, in whole huge pages, and cached.
-constexpr std::size_t kLarge = std::size_t{1} << 20;
-constexpr std::size_t kHugePage = std::size_t{2} << 20;
+// Under AddressSanitizer every block comes from malloc, which it watches.
 #if defined(__SANITIZE_ADDRESS__)
+constexpr std::size_t kLarge = SIZE_MAX;
 constexpr std::size_t kDefaultCacheLimit = 0;
 #else
+constexpr std::size_t kLarge = std::size_t{1} << 20;
 constexpr std::size_t kDefaultCacheLimit = std::size_t{256} << 20;
 #endif
+constexpr std::size_t kHugePage = std::size_t{2} << 20;
 
 // `bytes` (a multiple of kHugePage) of fresh zero pages at a huge-page
 // boundary, marked for transparent huge pages: one page fault per 2 MiB
