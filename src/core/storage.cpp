@@ -17,8 +17,9 @@
 namespace cortex {
 namespace {
 
-// Blocks from kLarge up are mapped directly, in whole huge pages, and cached.
-// Under AddressSanitizer every block comes from malloc, which it watches.
+// Blocks from kLarge up are mapped directly and cached; from kHuge up they
+// sit in whole 2 MiB transparent huge pages. Under AddressSanitizer every
+// block comes from malloc, which it watches.
 #if defined(__SANITIZE_ADDRESS__)
 constexpr std::size_t kLarge = SIZE_MAX;
 constexpr std::size_t kDefaultCacheLimit = 0;
@@ -26,18 +27,30 @@ constexpr std::size_t kDefaultCacheLimit = 0;
 constexpr std::size_t kLarge = std::size_t{1} << 20;
 constexpr std::size_t kDefaultCacheLimit = std::size_t{256} << 20;
 #endif
+constexpr std::size_t kHuge = std::size_t{4} << 20;  // below it a huge page could double the footprint
 constexpr std::size_t kHugePage = std::size_t{2} << 20;
+constexpr std::size_t kPage = 4096;
 
-// `bytes` (a multiple of kHugePage) of fresh zero pages at a huge-page
-// boundary, marked for transparent huge pages: one page fault per 2 MiB
-// instead of one per 4 KiB. Null when the system refuses.
+std::size_t round_up(std::size_t n, std::size_t to) { return (n + to - 1) / to * to; }
+
+// The bytes a request of nbytes >= kLarge maps.
+std::size_t capacity_for(std::size_t nbytes) {
+  return round_up(nbytes, nbytes >= kHuge ? kHugePage : std::size_t{64} << 10);
+}
+
+// `bytes` of fresh zero pages; from kHuge up at a huge-page boundary and marked
+// for transparent huge pages (one page fault per 2 MiB instead of one per
+// 4 KiB). Null when the system refuses.
 void* map_large(std::size_t bytes) {
-  void* raw = mmap(nullptr, bytes + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  const bool huge = bytes >= kHuge;
+  const std::size_t extra = huge ? kHugePage : 0;
+  void* raw = mmap(nullptr, bytes + extra, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (raw == MAP_FAILED) return nullptr;
+  if (!huge) return raw;
   const auto begin = reinterpret_cast<std::uintptr_t>(raw);
-  const std::uintptr_t aligned = (begin + kHugePage - 1) / kHugePage * kHugePage;
+  const std::uintptr_t aligned = round_up(begin, kHugePage);
   if (aligned > begin) munmap(raw, aligned - begin);
-  const std::size_t tail = begin + bytes + kHugePage - (aligned + bytes);
+  const std::size_t tail = begin + bytes + extra - (aligned + bytes);
   if (tail > 0) munmap(reinterpret_cast<void*>(aligned + bytes), tail);
   void* p = reinterpret_cast<void*>(aligned);
   madvise(p, bytes, MADV_HUGEPAGE);  // advice only: without THP the pages stay small
@@ -52,16 +65,17 @@ void* checked(void* p, std::size_t nbytes) {
 class CpuAllocator final : public Allocator {
  public:
   void* allocate(std::size_t nbytes, Device) override {
-    if (nbytes < kLarge) return checked(std::aligned_alloc(64, nbytes == 0 ? 64 : (nbytes + 63) / 64 * 64), nbytes);
-    const std::size_t capacity = (nbytes + kHugePage - 1) / kHugePage * kHugePage;
+    if (nbytes < kLarge) return checked(std::aligned_alloc(64, nbytes == 0 ? 64 : round_up(nbytes, 64)), nbytes);
+    if (nbytes > SIZE_MAX / 2) fail<Error>("out of host memory: could not allocate ", nbytes, " bytes");
+    const std::size_t capacity = capacity_for(nbytes);
     std::lock_guard lock(mutex_);
     if (const auto it = free_.find(capacity); it != free_.end()) {
       void* p = it->second;
+      live_.emplace(p, capacity);  // first: if it throws, the block is still cached
       free_.erase(it);
       stats_.cached_bytes -= capacity;
       --stats_.cached_blocks;
       ++stats_.hits;
-      live_.emplace(p, capacity);
       return p;
     }
     ++stats_.misses;
@@ -70,11 +84,19 @@ class CpuAllocator final : public Allocator {
       trim(0);
       p = map_large(capacity);
     }
-    live_.emplace(checked(p, nbytes), capacity);
+    checked(p, nbytes);
+    try {
+      live_.emplace(p, capacity);
+    } catch (...) {
+      munmap(p, capacity);
+      throw;
+    }
     return p;
   }
 
-  void deallocate(void* ptr, Device) override {
+  void deallocate(void* ptr, Device) noexcept override {
+    // Mapped blocks start on a page; most malloc blocks do not, and skip the lock.
+    if (reinterpret_cast<std::uintptr_t>(ptr) % kPage != 0) return std::free(ptr);
     std::unique_lock lock(mutex_);
     const auto it = live_.find(ptr);
     if (it == live_.end()) {
@@ -89,7 +111,12 @@ class CpuAllocator final : public Allocator {
       return;
     }
     trim(limit_ - capacity);
-    free_.emplace(capacity, ptr);
+    try {
+      free_.emplace(capacity, ptr);
+    } catch (...) {  // no memory for the cache's own node: give the block back instead
+      munmap(ptr, capacity);
+      return;
+    }
     stats_.cached_bytes += capacity;
     ++stats_.cached_blocks;
   }

@@ -33,14 +33,15 @@ std::int64_t floats(double mib) { return static_cast<std::int64_t>(mib * static_
 TEST_F(HostCache, ALargeBlockIsHandedToTheNextRequestOfItsSize) {
   const void* first = nullptr;
   {
-    Tensor a = Tensor::empty({floats(3)});
+    Tensor a = Tensor::empty({floats(5)});
     first = a.data<float>();
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(first) % (2 * kMiB), 0u);  // on a huge page
     EXPECT_EQ(host_cache_stats().cached_blocks, 0u);
   }
   const HostCacheStats freed = host_cache_stats();
   EXPECT_EQ(freed.cached_blocks, 1u);
-  EXPECT_EQ(freed.cached_bytes, 4 * kMiB);  // whole 2 MiB pages
-  Tensor b = Tensor::empty({floats(3.5)});  // 3.5 MiB: the same 4 MiB block
+  EXPECT_EQ(freed.cached_bytes, 6 * kMiB);  // whole 2 MiB pages
+  Tensor b = Tensor::empty({floats(5.5)});  // 5.5 MiB: the same 6 MiB block
   EXPECT_EQ(b.data<float>(), first);
   const HostCacheStats reused = host_cache_stats();
   EXPECT_EQ(reused.hits, freed.hits + 1);
@@ -48,15 +49,23 @@ TEST_F(HostCache, ALargeBlockIsHandedToTheNextRequestOfItsSize) {
   EXPECT_EQ(reused.cached_bytes, 0u);
 }
 
+TEST_F(HostCache, BlocksUnder4MiBAreNotRoundedToHugePages) {
+  { Tensor a = Tensor::empty({floats(1.5)}); }
+  EXPECT_EQ(host_cache_stats().cached_bytes, kMiB * 3 / 2);  // 64 KiB steps
+  const std::uint64_t misses = host_cache_stats().misses;
+  Tensor b = Tensor::empty({floats(2)});  // maps 2 MiB: a block of its own
+  EXPECT_EQ(host_cache_stats().misses, misses + 1);
+}
+
 TEST_F(HostCache, OtherSizesAndSmallBlocksDoNotTakeACachedBlock) {
-  { Tensor a = Tensor::empty({floats(3)}); }
+  { Tensor a = Tensor::empty({floats(5)}); }
   const HostCacheStats before = host_cache_stats();
-  Tensor bigger = Tensor::empty({floats(5)});  // 6 MiB: a block of its own
+  Tensor bigger = Tensor::empty({floats(7)});  // 8 MiB: a block of its own
   Tensor small = Tensor::empty({1000});        // malloc's
   const HostCacheStats after = host_cache_stats();
   EXPECT_EQ(after.misses, before.misses + 1);
   EXPECT_EQ(after.hits, before.hits);
-  EXPECT_EQ(after.cached_bytes, 4 * kMiB);
+  EXPECT_EQ(after.cached_bytes, 6 * kMiB);
 }
 
 TEST_F(HostCache, AReusedBlockHoldsWhatTheNewTensorPutsInIt) {
@@ -86,10 +95,10 @@ TEST_F(HostCache, StaysWithinItsLimit) {
 
 TEST_F(HostCache, OffWithALimitOfZero) {
   host_cache_limit(0);
-  { Tensor a = Tensor::empty({floats(3)}); }
+  { Tensor a = Tensor::empty({floats(5)}); }
   EXPECT_EQ(host_cache_stats().cached_blocks, 0u);
   const std::uint64_t hits = host_cache_stats().hits;
-  Tensor b = Tensor::empty({floats(3)});
+  Tensor b = Tensor::empty({floats(5)});
   EXPECT_EQ(host_cache_stats().hits, hits);
 }
 

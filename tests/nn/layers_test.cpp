@@ -76,16 +76,33 @@ TEST(Layers, Conv2DReluIsTheConvolutionThenRelu) {
   Tensor y = conv(x);
   Tensor r = randn(y.shape(), g);
   sum(y * r).backward();
-  const Tensor dx = x.grad(), dk = conv.named_parameters()[0].second.grad();
+  Tensor kernel = conv.named_parameters()[0].second, bias = conv.named_parameters()[1].second;
+  const Tensor dx = x.grad(), dk = kernel.grad(), db = bias.grad();
   EXPECT_GT(sum((y == zeros_like(y)).to(DType::f32)).item<float>(), 100.0f);  // the relu cut some outputs
   x.zero_grad();
-  Tensor kernel = conv.named_parameters()[0].second;
   kernel.zero_grad();
+  bias.zero_grad();
   Tensor reference = relu(conv.call_linear(x));
   sum(reference * r).backward();
   EXPECT_ALL_CLOSE(y, reference, 1e-6, 1e-6);
   EXPECT_ALL_CLOSE(dx, x.grad(), 1e-5, 1e-5);
   EXPECT_ALL_CLOSE(dk, kernel.grad(), 1e-5, 1e-5);
+  EXPECT_ALL_CLOSE(db, bias.grad(), 1e-5, 1e-5);
+}
+
+// A NaN in the input reaches the output through the fused relu (on the cpu
+// backend and on ref), as it does through relu(): it must reach the loss.
+TEST(Layers, Conv2DReluKeepsNaN) {
+  for (auto b : {backend::Backend::Cpu, backend::Backend::Ref}) {
+    backend::BackendScope scope(b);
+    Conv2D conv({.filters = 8, .kernel_size = {3, 3}, .activation = "relu"});
+    Generator g(6);
+    Tensor x = randn({1, 6, 6, 16}, g);
+    x.slice(1, 2, 3).slice(2, 2, 3).fill_(std::nan(""));  // pixel (2, 2): read by outputs (0..2, 0..2)
+    Tensor y = conv(x);
+    const Tensor nan = (y != y).to(DType::f32);
+    EXPECT_EQ(sum(nan).item<float>(), 9.0f * 8.0f);  // every channel of the 3x3 outputs that see it
+  }
 }
 
 TEST(Layers, DropoutScalesInTrainingAndIsIdentityInEval) {

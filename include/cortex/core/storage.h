@@ -22,13 +22,14 @@ class Allocator {
 void set_allocator(DeviceType type, Allocator* allocator);
 Allocator& allocator_for(Device device);  // throws DeviceError when none is installed
 
-// Host memory blocks of 1 MiB and more are mapped in whole 2 MiB huge pages
-// (one page fault per 2 MiB on first touch instead of one per 4 KiB) and kept
-// when their storage dies, for the next request of the same size: a training
-// or inference loop asks for the same sizes every step. Smaller blocks go to
-// malloc. The cache holds at most its limit (256 MiB unless set), and no block
-// over half of it; 0 turns it off. AddressSanitizer builds take every block
-// from malloc, uncached, so that use after free is still caught.
+// Host memory blocks of 1 MiB and more are mapped directly (from 4 MiB up in
+// whole 2 MiB transparent huge pages: one page fault per 2 MiB on first touch
+// instead of one per 4 KiB) and kept when their storage dies, for the next
+// request that maps the same size: a training or inference loop asks for the
+// same sizes every step. Smaller blocks go to malloc. The cache holds at most
+// its limit (256 MiB unless set), and no block over half of it; 0 turns it
+// off. AddressSanitizer builds take every block from malloc, uncached, so that
+// use after free is still caught.
 struct HostCacheStats {
   std::size_t cached_bytes = 0, cached_blocks = 0;  // kept now, not in use
   std::uint64_t hits = 0, misses = 0;               // large requests served from the cache or not

@@ -18,8 +18,10 @@ struct Conv2dOptions {
   std::int64_t groups = 1;
   // Transposed convolution only: extra rows/columns at the bottom/right of the output.
   std::array<std::int64_t, 2> output_padding{0, 0};
-  // conv2d only: relu(conv2d(...)) in one pass (a oneDNN post-op on the CPU), its
-  // gradient masked by the output; Conv2D(activation = "relu") uses it.
+  // conv2d only: relu(conv2d(...)) as one op: the relu runs in place on the
+  // output, which alone is kept for the gradient (masked where it is 0), so the
+  // pre-activation is neither a tensor of its own nor saved; NaN stays NaN.
+  // Conv2D(activation = "relu") uses it.
   bool relu = false;
 };
 

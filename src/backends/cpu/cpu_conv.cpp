@@ -78,11 +78,10 @@ struct ConvAttrs {
 std::string conv_key(const char* op, const Shape& x, const Shape& w, const Conv2dParams& p,
                      bool flag) {
   return key(op, x, w, p.stride_h, p.stride_w, p.pad_top, p.pad_bottom, p.pad_left, p.pad_right,
-             p.dilation_h, p.dilation_w, p.groups, p.relu, flag);
+             p.dilation_h, p.dilation_w, p.groups, flag);
 }
 
-// The forward descriptor with activations in nhwc or left to the primitive;
-// p.relu becomes an eltwise post-op.
+// The forward descriptor with activations in nhwc or left to the primitive.
 dnnl::convolution_forward::primitive_desc forward_pd(const Shape& x, const Shape& w, const Shape& y,
                                                      const Conv2dParams& p, bool blocked,
                                                      const memory::desc* bias) {
@@ -96,13 +95,7 @@ dnnl::convolution_forward::primitive_desc forward_pd(const Shape& x, const Shape
                                       src, wei, *bias, dst, a.strides, a.dilates, a.pad_l, a.pad_r)
                           : fwd::desc(prop_kind::forward_training, algorithm::convolution_direct,
                                       src, wei, dst, a.strides, a.dilates, a.pad_l, a.pad_r);
-  dnnl::primitive_attr attr;
-  if (p.relu) {
-    dnnl::post_ops ops;
-    ops.append_eltwise(1.0f, algorithm::eltwise_relu, 0.0f, 0.0f);
-    attr.set_post_ops(ops);
-  }
-  return fwd::primitive_desc(d, attr, engine());
+  return fwd::primitive_desc(d, engine());
 }
 
 std::string describe(const Tensor& x, const Tensor& w, const Tensor& y, const Conv2dParams& p) {
@@ -176,8 +169,8 @@ BackwardWeightsEntry make_backward_weights(const Shape& x, const Shape& w, const
           Operand(weights_desc(w, p.groups, false), pd.diff_weights_desc(), false), has_bias};
 }
 
-// The weight gradient as matrix products, for groups == 1 and a receptive
-// field of at least 64 values (KH * KW * C): oneDNN 2.6's direct AVX2 kernel
+// The weight gradient as matrix products, for groups == 1, kernels larger than
+// 1x1 and a receptive field of at least 64 values (KH * KW * C): oneDNN 2.6's direct AVX2 kernel
 // ran the lecture CNN's 3x3, 32 -> 64 layer at 61 GFLOP/s on 2 cores, 40 % of
 // the matmul peak, and this at about 117 (its blocked layout also cost four
 // reorders). Output pixels are taken in chunks whose receptive fields fit in
@@ -187,7 +180,7 @@ BackwardWeightsEntry make_backward_weights(const Shape& x, const Shape& w, const
 // is oneDNN's matmul, summing into the result from the second chunk on. The
 // HWIO gradient is that product's row-major layout.
 bool gemm_backward_weights(const Shape& w, const Conv2dParams& p) {
-  return p.groups == 1 && w[0] * w[1] * w[2] >= 64;
+  return p.groups == 1 && w[0] * w[1] > 1 && w[0] * w[1] * w[2] >= 64;  // 1x1: im2col would be a plain copy
 }
 
 constexpr std::size_t kColsBytes = std::size_t{8} << 20;  // per chunk (L3 is 32 MiB here)
@@ -293,6 +286,9 @@ void conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y,
         e->prim.execute(stream(), args);
         e->dst.finish(dst, handle(y));
       });
+  // In place on the output, not as oneDNN's relu post-op: that one (vmaxps
+  // against 0) turns NaN into 0, and a NaN must reach the loss.
+  if (p.relu) unary(UnaryOp::relu, y, y, {});
 }
 
 // dy: (N, OH, OW, O), w: (KH, KW, C / groups, O) -> dx: (N, H, W, C).

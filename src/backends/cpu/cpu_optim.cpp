@@ -56,26 +56,27 @@ void optimizer_step(const OptimizerStep& s, Tensor& param, const Tensor& grad, T
       break;
     }
     case OptimizerKind::adadelta: {
-      const auto rho = static_cast<float>(s.rho);
+      // 1 - rho in double, then rounded, as the reference's constant is
+      const auto rho = static_cast<float>(s.rho), keep = static_cast<float>(1 - s.rho);
       float *acc_g = sl[0], *acc_d = sl[1];
 #pragma omp parallel for simd if (n > 32768)
       for (std::int64_t i = 0; i < n; ++i) {
-        const float gi = g[i], a = acc_g[i] * rho + gi * gi * (1 - rho);
+        const float gi = g[i], a = acc_g[i] * rho + gi * gi * keep;
         const float delta = -(std::sqrt(acc_d[i] + eps) * gi / std::sqrt(a + eps));
         acc_g[i] = a;
-        acc_d[i] = acc_d[i] * rho + delta * delta * (1 - rho);
+        acc_d[i] = acc_d[i] * rho + delta * delta * keep;
         p[i] += delta * lr;
       }
       break;
     }
     case OptimizerKind::adam: {
-      const auto b1 = static_cast<float>(s.beta_1), b2 = static_cast<float>(s.beta_2);
+      const auto c1 = static_cast<float>(1 - s.beta_1), c2 = static_cast<float>(1 - s.beta_2);
       float *m = sl[0], *v = sl[1], *vmax = sl[2];
       const bool amsgrad = s.amsgrad;
 #pragma omp parallel for simd if (n > 32768)
       for (std::int64_t i = 0; i < n; ++i) {
         const float gi = g[i];
-        const float mi = m[i] + (gi - m[i]) * (1 - b1), vi = v[i] + (gi * gi - v[i]) * (1 - b2);
+        const float mi = m[i] + (gi - m[i]) * c1, vi = v[i] + (gi * gi - v[i]) * c2;
         m[i] = mi;
         v[i] = vi;
         float second = vi;
