@@ -88,7 +88,6 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2d
     return o.relu ? relu(y) : y;
   }
   Conv2dParams p = params(o, op);
-  p.relu = o.relu;
   std::int64_t n = x.shape()[0], h = x.shape()[1], wd = x.shape()[2], c = x.shape()[3];
   std::int64_t kh = w.shape()[0], kw = w.shape()[1], oc = w.shape()[3];
   check_groups(c, w.shape()[2], oc, p.groups, op, x, w);
@@ -108,11 +107,12 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2d
   Tensor bc = bias.defined() ? detail::contiguous_raw(bias) : Tensor();
   Tensor y = detail::alloc(out_shape, x.dtype(), x.device());
   detail::kernel(&Kernels::conv2d, x.device(), op)(xc, wc, bias.defined() ? &bc : nullptr, y, p);
+  // The relu in place on the output, by every backend's unary kernel (not as
+  // oneDNN's relu post-op, which turns NaN into 0: a NaN must reach the loss).
+  if (o.relu) detail::kernel(&Kernels::unary, y.device(), op)(backend::UnaryOp::relu, y, y, {});
 
   bool nx = x.requires_grad(), nw = w.requires_grad(), nb = bias.defined() && bias.requires_grad();
   Tensor xs = save(xc), ws = save(wc), ys = o.relu ? save(y) : Tensor();
-  Conv2dParams pb = p;  // the backward kernels see the convolution alone
-  pb.relu = false;
   return record(o.relu ? "conv2d_relu" : op, y, {x, w, bias}, [=](const Tensor& g_in) -> std::vector<Tensor> {
     Tensor g = detail::contiguous_raw(g_in);
     if (ys.defined()) {  // through the relu: y > 0 exactly where its input was
@@ -124,14 +124,14 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2d
     Tensor dx, dw, db;
     if (nx) {
       dx = detail::alloc(xs.shape(), xs.dtype(), xs.device());
-      detail::kernel(&Kernels::conv2d_backward_data, g.device(), "conv2d backward")(g, ws, dx, pb);
+      detail::kernel(&Kernels::conv2d_backward_data, g.device(), "conv2d backward")(g, ws, dx, p);
     }
     if (nb) db = detail::alloc({ws.shape()[3]}, ws.dtype(), ws.device());
     if (nw || nb) {
       // The bias gradient comes from the same pass (dw is then needed as its buffer).
       dw = detail::alloc(ws.shape(), ws.dtype(), ws.device());
       detail::kernel(&Kernels::conv2d_backward_weight, g.device(), "conv2d backward")(xs, g, dw,
-                                                                                   nb ? &db : nullptr, pb);
+                                                                                   nb ? &db : nullptr, p);
       if (!nw) dw = Tensor();
     }
     return {dx, dw, db};

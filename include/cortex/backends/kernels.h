@@ -53,7 +53,6 @@ struct Conv2dParams {
   std::int64_t pad_top = 0, pad_bottom = 0, pad_left = 0, pad_right = 0;
   std::int64_t dilation_h = 1, dilation_w = 1;
   std::int64_t groups = 1;
-  bool relu = false;  // forward only: y = max(y, 0) after the bias (NaN stays NaN)
 };
 
 enum class PoolKind : std::uint8_t { max, avg };
@@ -80,6 +79,17 @@ struct OptimizerStep {
   bool amsgrad = false;               // adam
   double epsilon = 0.0;               // adadelta, adam
 };
+
+// The slots a step reads and writes: SGD's momentum (if any), Adadelta's two
+// accumulators, Adam's two moments and AMSGrad's running maximum.
+inline int slot_count(const OptimizerStep& s) {
+  switch (s.kind) {
+    case OptimizerKind::sgd: return s.momentum != 0 ? 1 : 0;
+    case OptimizerKind::adadelta: return 2;
+    case OptimizerKind::adam: return s.amsgrad ? 3 : 2;
+  }
+  return 0;
+}
 
 struct Kernels {
   // out[...] = value, any dtype.

@@ -286,9 +286,6 @@ void conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y,
         e->prim.execute(stream(), args);
         e->dst.finish(dst, handle(y));
       });
-  // In place on the output, not as oneDNN's relu post-op: that one (vmaxps
-  // against 0) turns NaN into 0, and a NaN must reach the loss.
-  if (p.relu) unary(UnaryOp::relu, y, y, {});
 }
 
 // dy: (N, OH, OW, O), w: (KH, KW, C / groups, O) -> dx: (N, H, W, C).

@@ -11,15 +11,6 @@
 namespace cortex::backend::cpu {
 namespace {
 
-int slot_count(const OptimizerStep& s) {
-  switch (s.kind) {
-    case OptimizerKind::sgd: return s.momentum != 0 ? 1 : 0;
-    case OptimizerKind::adadelta: return 2;
-    case OptimizerKind::adam: return s.amsgrad ? 3 : 2;
-  }
-  return -1;
-}
-
 bool fits(const Tensor& t, const Tensor& param) {
   return t.dtype() == DType::f32 && t.is_contiguous() && t.shape() == param.shape();
 }
@@ -28,7 +19,7 @@ bool fits(const Tensor& t, const Tensor& param) {
 
 void optimizer_step(const OptimizerStep& s, Tensor& param, const Tensor& grad, Tensor* slots) {
   const int nslots = slot_count(s);
-  bool fast = nslots >= 0 && fits(param, param) && fits(grad, param);
+  bool fast = fits(param, param) && fits(grad, param);
   for (int k = 0; k < nslots && fast; ++k) fast = fits(slots[k], param);
   if (!fast) return ref_kernel(&Kernels::optimizer_step, "optimizer_step")(s, param, grad, slots);
   float* p = param.data<float>();

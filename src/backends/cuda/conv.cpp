@@ -189,7 +189,6 @@ void conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y, con
                                       plan.fwd.workspace, s.zero(x.dtype()), plan.y, ptr(y)),
               "cudnnConvolutionForward");
   if (bias != nullptr) add_bias(y, *bias);
-  if (p.relu) unary(UnaryOp::relu, y, y, {});  // element by element, in place
 }
 
 void conv2d_backward_data(const Tensor& dy, const Tensor& w, Tensor& dx, const Conv2dParams& p) {

@@ -57,9 +57,7 @@ __global__ void optimizer_kernel(OptimizerStep s, T* p, const T* g, T* s0, T* s1
 }  // namespace
 
 void optimizer_step(const OptimizerStep& step, Tensor& param, const Tensor& grad, Tensor* slots) {
-  const int nslots = step.kind == OptimizerKind::sgd ? (step.momentum != 0 ? 1 : 0)
-                     : step.kind == OptimizerKind::adadelta ? 2
-                                                            : (step.amsgrad ? 3 : 2);
+  const int nslots = slot_count(step);
   auto expect = [&](const Tensor& t, const char* name) {
     if (t.shape() != param.shape() || t.dtype() != param.dtype() || !t.is_contiguous() || t.device() != param.device())
       fail<ShapeError>("optimizer_step on cuda expects ", name, " contiguous, ", dtype_name(param.dtype()), " ",

@@ -90,7 +90,7 @@ void conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y, con
                   acc += static_cast<double>(xv(n, ih, iw, c0 + ci)) * wv(kh, kw, ci, o);
               }
             }
-            yv(n, oh, ow, o) = static_cast<T>(p.relu && acc <= 0.0 ? 0.0 : acc);
+            yv(n, oh, ow, o) = static_cast<T>(acc);
           }
   });
 }

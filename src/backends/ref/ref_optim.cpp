@@ -48,9 +48,7 @@ Tensor flat(const Tensor& t) {
 // param, grad, slots: contiguous, one shape and float dtype. Element-wise, so
 // the result does not depend on the thread count (the cpu backend runs it too).
 void optimizer_step(const OptimizerStep& s, Tensor& param, const Tensor& grad, Tensor* slots) {
-  const int nslots = s.kind == OptimizerKind::sgd ? (s.momentum != 0 ? 1 : 0)
-                     : s.kind == OptimizerKind::adadelta ? 2
-                                                         : (s.amsgrad ? 3 : 2);
+  const int nslots = slot_count(s);
   expect_shape(grad, param.shape(), "optimizer_step", "grad");
   expect_dtype(grad, param.dtype(), "optimizer_step", "grad");
   for (int k = 0; k < nslots; ++k) {
