@@ -87,7 +87,9 @@ void BatchNormalization::build_impl(const Shape& s) {
   moving_var_ = register_buffer("moving_variance", ones({c}));
 }
 
-Tensor BatchNormalization::forward(const Tensor& x) {
+Tensor BatchNormalization::forward(const Tensor& x_in) {
+  // Statistics in f32: a bf16 input (autocast's activations) is taken in f32.
+  const Tensor x = x_in.dtype() == DType::bf16 ? x_in.to(DType::f32) : x_in;
   if (x.shape().back() != moving_mean_.shape()[0])
     fail<ShapeError>("BatchNormalization '", name(), "' was built for ", moving_mean_.shape()[0], " channels, got shape ",
                      shape_str(x.shape()));

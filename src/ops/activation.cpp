@@ -39,8 +39,9 @@ Tensor from_rows(const Tensor& rows, int axis, const Shape& shape) {
   return detail::contiguous_raw(rows.view(moved).transpose(axis, -1));
 }
 
-Tensor softmax_impl(const Tensor& x, std::int64_t axis_in, bool log) {
+Tensor softmax_impl(const Tensor& x_in, std::int64_t axis_in, bool log) {
   const char* name = log ? "log_softmax" : "softmax";
+  Tensor x = detail::to_f32_if_autocast(x_in);  // in f32 under autocast, as PyTorch's
   detail::check_floating(x, name);
   int axis = normalize_axis(axis_in, x.dim(), name);
   Tensor y;

@@ -79,14 +79,9 @@ Tensor bias_grad(const Tensor& g) { return sum(g.reshape({-1, g.shape()[3]}), {0
 
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dOptions& o) {
   const char* op = "conv2d";
+  if (detail::autocasts(x) || detail::autocasts(w) || detail::autocasts(bias))  // all in bf16, the relu too
+    return conv2d(detail::to_bf16_if_autocast(x), detail::to_bf16_if_autocast(w), detail::to_bf16_if_autocast(bias), o);
   check_operands(x, w, bias, op);
-  if (detail::autocasts(x)) {  // the relu, if any, in f32 after the cast
-    Conv2dOptions linear = o;
-    linear.relu = false;
-    Tensor y = conv2d(x.to(DType::bf16), w.to(DType::bf16), bias.defined() ? bias.to(DType::bf16) : bias, linear)
-                   .to(DType::f32);
-    return o.relu ? relu(y) : y;
-  }
   Conv2dParams p = params(o, op);
   std::int64_t n = x.shape()[0], h = x.shape()[1], wd = x.shape()[2], c = x.shape()[3];
   std::int64_t kh = w.shape()[0], kw = w.shape()[1], oc = w.shape()[3];
@@ -140,12 +135,11 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2d
 
 Tensor conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dOptions& o) {
   const char* op = "conv_transpose2d";
-  check_operands(x, w, bias, op);
   if (o.relu) fail<ValueError>(op, " does not fuse a relu (Conv2dOptions::relu is for conv2d); apply relu() to its output");
-  if (detail::autocasts(x)) {  // its bias is a broadcast add, kept in f32
-    Tensor y = conv_transpose2d(x.to(DType::bf16), w.to(DType::bf16), Tensor(), o).to(DType::f32);
-    return bias.defined() ? y + bias : y;
-  }
+  if (detail::autocasts(x) || detail::autocasts(w) || detail::autocasts(bias))
+    return conv_transpose2d(detail::to_bf16_if_autocast(x), detail::to_bf16_if_autocast(w),
+                            detail::to_bf16_if_autocast(bias), o);
+  check_operands(x, w, bias, op);
   Conv2dParams p = params(o, op);
   std::int64_t n = x.shape()[0], h = x.shape()[1], wd = x.shape()[2], c = x.shape()[3];
   std::int64_t kh = w.shape()[0], kw = w.shape()[1], oc = w.shape()[2] * p.groups;

@@ -15,7 +15,7 @@ namespace detail {
 
 Tensor unary(UnaryOp op, const Tensor& x, backend::UnaryParams p) {
   const char* name = backend::unary_name(op);
-  check_floating(x, name);
+  check_floating_or_bf16(x, name);
   Tensor y = alloc(x.shape(), x.dtype(), x.device());
   kernel(&Kernels::unary, x.device(), name)(op, x, y, p);
   Tensor xs = save(x), ys = save(y);
@@ -36,7 +36,7 @@ Tensor binary_raw(BinaryOp op, const Tensor& a_in, const Tensor& b_in, const cha
     b = b.to(DType::f64);
   }
   check_same_dtype(a, b, name);
-  check_floating(a, name);
+  check_floating_or_bf16(a, name);
   Shape shape = broadcast_shapes(a.shape(), b.shape(), name);
   Tensor out = alloc(shape, backend::is_comparison(op) ? DType::boolean : a.dtype(), a.device());
   kernel(&Kernels::binary, a.device(), name)(op, expand_raw(a, shape), expand_raw(b, shape), out);
@@ -48,10 +48,22 @@ Tensor binary_raw(BinaryOp op, const Tensor& a_in, const Tensor& b_in, const cha
 namespace {
 using detail::binary_raw;
 
+// bf16 meeting f32 computes in f32 (PyTorch's type promotion; autocast's
+// activations meet f32 tensors such as batch-norm statistics), through a
+// recorded cast so the bf16 operand's gradient comes back in bf16.
+std::pair<Tensor, Tensor> promoted(const Tensor& a, const Tensor& b) {
+  if (a.defined() && b.defined()) {
+    if (a.dtype() == DType::bf16 && b.dtype() == DType::f32) return {a.to(DType::f32), b};
+    if (a.dtype() == DType::f32 && b.dtype() == DType::bf16) return {a, b.to(DType::f32)};
+  }
+  return {a, b};
+}
+
 // Records a binary op whose rule gives (da, db) at the broadcast shape.
 template <typename Rule>
-Tensor binary_recorded(BinaryOp op, const Tensor& a, const Tensor& b, Rule rule) {
+Tensor binary_recorded(BinaryOp op, const Tensor& a_in, const Tensor& b_in, Rule rule) {
   const char* name = backend::binary_name(op);
+  auto [a, b] = promoted(a_in, b_in);
   Tensor out = binary_raw(op, a, b, name);
   Tensor as = save(a), bs = save(b), os = save(out);
   bool need_a = a.requires_grad(), need_b = b.requires_grad();
@@ -75,7 +87,8 @@ Tensor extreme(BinaryOp op, const Tensor& a, const Tensor& b) {
   });
 }
 
-Tensor compare(BinaryOp op, const Tensor& a, const Tensor& b) {
+Tensor compare(BinaryOp op, const Tensor& a_in, const Tensor& b_in) {
+  auto [a, b] = promoted(a_in, b_in);
   return binary_raw(op, a, b, backend::binary_name(op));
 }
 

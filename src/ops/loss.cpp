@@ -1,5 +1,6 @@
-// Losses. The softmax cross-entropies record one node whose gradient is
-// softmax - target, which stays exact where exp would overflow.
+// Losses. The softmax cross-entropies run one fused kernel per row (the loss,
+// and the gradient softmax * sum(t) - t, which stays exact where exp would
+// overflow) and record one node.
 #include "cortex/ops/loss.h"
 
 #include "cortex/autograd/grad_mode.h"
@@ -52,29 +53,37 @@ Tensor row_weights(const Tensor& g, std::int64_t n, Reduction r) {
 
 }  // namespace
 
-Tensor softmax_cross_entropy(const Tensor& logits, const Tensor& targets, Reduction r) {
+Tensor softmax_cross_entropy(const Tensor& logits_in, const Tensor& targets_in, Reduction r) {
+  // In f32 under autocast, as PyTorch's losses.
+  const Tensor logits = detail::to_f32_if_autocast(logits_in);
+  const Tensor targets = detail::to_f32_if_autocast(targets_in);
   const char* op = "softmax_cross_entropy";
   check_logits(logits, op);
   check_same_shape(logits, targets, op, "targets");
   detail::check_same_dtype(logits, targets, op);
-  Tensor ls, loss;
+  detail::check_same_device(logits, targets, op);
+  // One kernel gives each row's loss and, when the logits need it, the
+  // gradient softmax * sum(t) - t, so the backward is one product.
+  const std::int64_t n = logits.shape()[0];
+  const bool nl = logits.requires_grad(), nt = targets.requires_grad();
+  Tensor rows = detail::alloc({n}, logits.dtype(), logits.device());
+  Tensor dl = nl ? detail::alloc(logits.shape(), logits.dtype(), logits.device()) : Tensor();
+  detail::kernel(&Kernels::softmax_cross_entropy, logits.device(), op)(
+      detail::contiguous_raw(logits), detail::contiguous_raw(targets), rows, nl ? &dl : nullptr);
+  Tensor loss, ls;
   {
     NoGradGuard raw;
-    ls = log_softmax(logits, -1);
-    loss = reduce(neg(sum(targets * ls, {1})), r);
+    loss = reduce(rows, r);
+    if (nt) ls = log_softmax(logits, -1);  // the targets' gradient, rarely wanted
   }
-  Tensor lss = save(ls), ts = save(targets);
-  std::int64_t n = logits.shape()[0];
-  bool nl = logits.requires_grad(), nt = targets.requires_grad();
   return record(op, loss, {logits, targets}, [=](const Tensor& g) -> std::vector<Tensor> {
     Tensor w = row_weights(g, n, r);
-    Tensor dl = nl ? (exp(lss) * sum(ts, {1}, true) - ts) * w : Tensor();
-    Tensor dt = nt ? neg(lss) * w : Tensor();
-    return {dl, dt};
+    return {nl ? dl * w : Tensor(), nt ? neg(ls) * w : Tensor()};
   });
 }
 
-Tensor sparse_softmax_cross_entropy(const Tensor& logits, const Tensor& labels, Reduction r) {
+Tensor sparse_softmax_cross_entropy(const Tensor& logits_in, const Tensor& labels, Reduction r) {
+  const Tensor logits = detail::to_f32_if_autocast(logits_in);
   const char* op = "sparse_softmax_cross_entropy";
   check_logits(logits, op);
   detail::check_defined(labels, op, "the labels");
@@ -85,7 +94,9 @@ Tensor sparse_softmax_cross_entropy(const Tensor& logits, const Tensor& labels, 
   return softmax_cross_entropy(logits, one_hot(labels, c).to(logits.dtype()), r);  // one_hot checks the range
 }
 
-Tensor categorical_cross_entropy(const Tensor& probs, const Tensor& targets, Reduction r, double eps) {
+Tensor categorical_cross_entropy(const Tensor& probs_in, const Tensor& targets_in, Reduction r, double eps) {
+  const Tensor probs = detail::to_f32_if_autocast(probs_in);
+  const Tensor targets = detail::to_f32_if_autocast(targets_in);
   const char* op = "categorical_cross_entropy";
   check_logits(probs, op);
   check_same_shape(probs, targets, op, "targets");
@@ -93,14 +104,18 @@ Tensor categorical_cross_entropy(const Tensor& probs, const Tensor& targets, Red
   return reduce(neg(sum(targets * log(p), {1})), r);
 }
 
-Tensor mse(const Tensor& pred, const Tensor& target, Reduction r) {
+Tensor mse(const Tensor& pred_in, const Tensor& target_in, Reduction r) {
+  const Tensor pred = detail::to_f32_if_autocast(pred_in);
+  const Tensor target = detail::to_f32_if_autocast(target_in);
   detail::check_defined(pred, "mse", "the predictions");
   check_same_shape(pred, target, "mse", "targets");
   Tensor sq = square(pred - target);
   return reduce_per_sample(sq, r);
 }
 
-Tensor binary_cross_entropy(const Tensor& probs, const Tensor& targets, Reduction r, double eps) {
+Tensor binary_cross_entropy(const Tensor& probs_in, const Tensor& targets_in, Reduction r, double eps) {
+  const Tensor probs = detail::to_f32_if_autocast(probs_in);
+  const Tensor targets = detail::to_f32_if_autocast(targets_in);
   detail::check_defined(probs, "binary_cross_entropy", "the probabilities");
   check_same_shape(probs, targets, "binary_cross_entropy", "targets");
   Tensor p = clamp(probs, eps, 1.0 - eps);
@@ -108,7 +123,9 @@ Tensor binary_cross_entropy(const Tensor& probs, const Tensor& targets, Reductio
   return reduce_per_sample(per, r);
 }
 
-Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targets, Reduction r) {
+Tensor binary_cross_entropy_with_logits(const Tensor& logits_in, const Tensor& targets_in, Reduction r) {
+  const Tensor logits = detail::to_f32_if_autocast(logits_in);
+  const Tensor targets = detail::to_f32_if_autocast(targets_in);
   detail::check_defined(logits, "binary_cross_entropy_with_logits", "the logits");
   check_same_shape(logits, targets, "binary_cross_entropy_with_logits", "targets");
   // softplus(x) - x t; the softplus kernel is stable for any x and its

@@ -84,8 +84,9 @@ Tensor matmul_nd(const Tensor& a, const Tensor& b) {
 Tensor matmul(const Tensor& a, const Tensor& b) {
   detail::check_defined(a, "matmul", "a");
   detail::check_defined(b, "matmul", "b");
+  if (detail::autocasts(a) || detail::autocasts(b))  // in bf16, and the product stays bf16
+    return matmul(detail::to_bf16_if_autocast(a), detail::to_bf16_if_autocast(b));
   check_matmul(a, b, "matmul");
-  if (detail::autocasts(a)) return matmul(a.to(DType::bf16), b.to(DType::bf16)).to(DType::f32);
   if (a.dim() == 0 || b.dim() == 0)
     fail<ShapeError>("matmul expects operands of rank >= 1, got shapes ", shape_str(a.shape()), " and ",
                      shape_str(b.shape()));
@@ -98,6 +99,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
   detail::check_defined(x, "linear", "x");
   detail::check_defined(w, "linear", "the weight");
+  if (detail::autocasts(x) || detail::autocasts(w) || detail::autocasts(b))  // bias included; the output stays bf16
+    return linear(detail::to_bf16_if_autocast(x), detail::to_bf16_if_autocast(w), detail::to_bf16_if_autocast(b));
   check_matmul(x, w, "linear");
   if (w.dim() != 2 || x.dim() < 1 || x.shape().back() != w.shape()[0])
     fail<ShapeError>("linear expects x: (..., in) and w: (in, out), got ", shape_str(x.shape()), " and ",
@@ -107,10 +110,6 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
     check_matmul(x, b, "linear");
     if (b.dim() != 1 || b.shape()[0] != out_features)
       fail<ShapeError>("linear expects a bias of shape [", out_features, "], got ", shape_str(b.shape()));
-  }
-  if (detail::autocasts(x)) {  // the product in bf16, the bias added in f32
-    Tensor y = linear(x.to(DType::bf16), w.to(DType::bf16), Tensor()).to(DType::f32);
-    return b.defined() ? y + b : y;
   }
   Tensor bc = b.defined() ? detail::contiguous_raw(b) : Tensor();
   Tensor x2 = x.dim() == 1 ? x.detach().view({1, x.shape()[0]}) : x.detach();

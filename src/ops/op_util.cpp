@@ -27,7 +27,13 @@ namespace {
 thread_local bool autocast_on = false;
 }  // namespace
 
-bool autocasts(const Tensor& t) { return autocast_on && t.dtype() == DType::f32 && t.device().is_cuda(); }
+bool autocasts(const Tensor& t) {
+  return autocast_on && t.defined() && t.dtype() == DType::f32 && t.device().is_cuda();
+}
+Tensor to_bf16_if_autocast(const Tensor& t) { return autocasts(t) ? t.to(DType::bf16) : t; }
+Tensor to_f32_if_autocast(const Tensor& t) {
+  return autocast_on && t.defined() && t.dtype() == DType::bf16 ? t.to(DType::f32) : t;
+}
 
 }  // namespace cortex::detail
 

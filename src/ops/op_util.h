@@ -24,11 +24,21 @@ Fn kernel(Fn Kernels::*cell, Device device, const char* op) {
 
 void check_defined(const Tensor& t, const char* op, const char* arg);
 void check_floating(const Tensor& t, const char* op);
-// As check_floating, also accepting bf16 (matmul and conv take it, for autocast).
+// As check_floating, also accepting bf16: the ops that autocast's activations
+// pass through (matmul, conv, element-wise, reductions, pooling, dropout);
+// whether a backend computes in bf16 is its kernel's to say.
 void check_floating_or_bf16(const Tensor& t, const char* op);
-// True when an AutocastScope is alive and t is an f32 CUDA tensor: the op then
-// runs on bf16 copies of its operands and returns f32.
+// Autocast (cortex/ops/autocast.h), PyTorch's policy:
+//  - autocasts(t): an AutocastScope is alive and t is an f32 CUDA tensor. Matmul,
+//    linear and the convolutions then run on bf16 copies (to_bf16) of their
+//    operands and return bf16;
+//  - the ops that need range or precision (softmax, log_softmax, the losses)
+//    take bf16 inputs in f32 under autocast (to_f32);
+//  - the rest run in their input's dtype, and mixed bf16/f32 operands of an
+//    element-wise op meet in f32 (type promotion, as PyTorch's).
 bool autocasts(const Tensor& t);
+Tensor to_bf16_if_autocast(const Tensor& t);  // t.to(bf16) when autocasts(t); else t (undefined stays so)
+Tensor to_f32_if_autocast(const Tensor& t);   // t.to(f32) when autocast is on and t is bf16; else t
 void check_same_dtype(const Tensor& a, const Tensor& b, const char* op);
 void check_same_device(const Tensor& a, const Tensor& b, const char* op);
 void check_rank(const Tensor& t, std::int64_t rank, const char* op, const char* what);

@@ -15,7 +15,7 @@ namespace {
 Tensor pool(PoolKind kind, const Tensor& x, const Pool2dOptions& o) {
   const char* op = kind == PoolKind::max ? "max_pool2d" : "avg_pool2d";
   detail::check_defined(x, op, "the input");
-  detail::check_floating(x, op);
+  detail::check_floating_or_bf16(x, op);
   detail::check_rank(x, 4, op, "NHWC input");
   Pool2dParams p;
   p.kind = kind;

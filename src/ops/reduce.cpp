@@ -59,7 +59,7 @@ Tensor reduce_raw(ReduceOp op, const Tensor& x, const Plan& p, bool keepdims) {
 
 Tensor sum_or_mean(ReduceOp op, const Tensor& x, const Axes& axes, bool keepdims) {
   const char* name = backend::reduce_name(op);
-  detail::check_floating(x, name);
+  detail::check_floating_or_bf16(x, name);
   Plan p = plan(x, axes, name);
   Tensor out = reduce_raw(op, x, p, keepdims);
   Shape in = x.shape();
@@ -72,7 +72,7 @@ Tensor sum_or_mean(ReduceOp op, const Tensor& x, const Axes& axes, bool keepdims
 
 Tensor extreme(ReduceOp op, const Tensor& x, const Axes& axes, bool keepdims) {
   const char* name = backend::reduce_name(op);
-  detail::check_floating(x, name);
+  detail::check_floating_or_bf16(x, name);
   Plan p = plan(x, axes, name);
   if (p.k == 0) fail<ShapeError>(name, " of an empty axis: shape ", shape_str(x.shape()));
   Tensor out = reduce_raw(op, x, p, keepdims);
@@ -87,7 +87,7 @@ Tensor extreme(ReduceOp op, const Tensor& x, const Axes& axes, bool keepdims) {
 
 Tensor arg_extreme(ReduceOp op, const Tensor& x, std::int64_t axis, bool keepdims) {
   const char* name = backend::reduce_name(op);
-  detail::check_floating(x, name);
+  detail::check_floating_or_bf16(x, name);
   Plan p = plan(x, {normalize_axis(axis, x.dim(), name)}, name);
   if (p.k == 0) fail<ShapeError>(name, " of an empty axis: shape ", shape_str(x.shape()));
   return reduce_raw(op, x, p, keepdims);

@@ -121,7 +121,7 @@ Tensor pad(const Tensor& x, const std::vector<std::pair<std::int64_t, std::int64
 
 Tensor dropout(const Tensor& x, double rate, bool training, Generator& gen) {
   if (!(rate >= 0.0 && rate < 1.0)) fail<ValueError>("dropout expects a rate in [0, 1), got ", rate);
-  detail::check_floating(x, "dropout");
+  detail::check_floating_or_bf16(x, "dropout");
   if (!training || rate == 0.0) return x;
   // Drawn where x lives, from the generator's Philox stream: the same mask on every device.
   // The mask holds 0 or 1 / keep, so one product applies it (and its gradient).

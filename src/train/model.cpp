@@ -63,7 +63,9 @@ std::string Model::summary() { return net_->summary(); }
 Tensor Model::forward_for_loss(const Tensor& x, bool& from_logits) {
   AutocastScope autocast(autocast_);
   from_logits = !loss_.fuses_with.empty() && net_->final_activation() == loss_.fuses_with;
-  return from_logits ? net_->forward_logits(x) : (*net_)(x);
+  Tensor out = from_logits ? net_->forward_logits(x) : (*net_)(x);
+  // Under autocast the last layer may hand back bf16; the loss and the metrics take f32.
+  return out.dtype() == DType::bf16 && x.dtype() != DType::bf16 ? out.to(DType::f32) : out;
 }
 
 void Model::set_precision(const std::string& precision, const char* what) {

@@ -108,8 +108,9 @@ double relative_error(const Tensor& a, const Tensor& b) {
 }
 
 // Under autocast, matmul, linear and the convolutions run in bf16 and hand
-// back f32; outputs and gradients stay within bf16 rounding of the f32
-// reference (||err|| / ||ref|| under 1e-2) and differ from it (they did run in bf16).
+// back bf16 (PyTorch's policy); outputs and gradients stay within bf16 rounding
+// of the f32 reference (||err|| / ||ref|| under 1e-2) and differ from it (they
+// did run in bf16); the f32 leaves get f32 gradients through the casts.
 TEST(Cuda, Bf16AutocastStaysWithinBf16Rounding) {
   REQUIRE_CUDA();
   using V = const std::vector<Tensor>&;
@@ -138,7 +139,7 @@ TEST(Cuda, Bf16AutocastStaysWithinBf16Rounding) {
         AutocastScope cast(autocast);
         y = c.fn(in);
       }
-      EXPECT_EQ(y.dtype(), DType::f32);
+      EXPECT_EQ(y.dtype(), autocast ? DType::bf16 : DType::f32);
       Generator rg(7);
       sum(y * randn(y.shape(), rg).to(on)).backward();
       std::vector<Tensor> out{y.detach()};
@@ -158,6 +159,59 @@ TEST(Cuda, Bf16AutocastStaysWithinBf16Rounding) {
       }
     }
   }
+}
+
+// The ops between autocast's products keep bf16 on CUDA: each output and
+// each gradient is bf16, within bf16 rounding of the f32 reference run on the
+// same (bf16-representable) inputs.
+TEST(Cuda, Bf16ActivationsStayBf16) {
+  REQUIRE_CUDA();
+  using V = const std::vector<Tensor>&;
+  const std::vector<testing::ParityCase> cases = {
+      {"relu", {{4, 6, 6, 8}}, [](V x) { return relu(x[0]); }},
+      {"sigmoid_tanh", {{5, 7}}, [](V x) { return sigmoid(x[0]) + tanh(x[0]); }},
+      {"mul_broadcast", {{6, 5}, {5}}, [](V x) { return x[0] * x[1] - x[1]; }},
+      {"max_pool_2x2", {{2, 8, 8, 16}}, [](V x) { return max_pool2d(x[0]); }},
+      {"max_pool_3x3_overlapping", {{2, 7, 7, 3}}, [](V x) {
+         return max_pool2d(x[0], {.pool_size = {3, 3}, .strides = {1, 1}, .padding = "same"});
+       }},
+      {"avg_pool", {{2, 6, 6, 4}}, [](V x) { return avg_pool2d(x[0]); }},
+      {"sum_mean_max", {{9, 33}}, [](V x) { return sum(x[0], {0}) + mean(x[0], {0}) + max(x[0], {0}); }},
+      {"reshape", {{3, 4, 5}}, [](V x) { return relu(x[0].reshape({12, 5})); }},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    Generator g(8);
+    std::vector<Tensor> base;  // bf16-representable, so both runs start from the same numbers
+    for (const auto& s : c.shapes) base.push_back(uniform(s, -2.0, 2.0, g).to(DType::bf16).to(DType::f32));
+    auto run = [&](Device on, DType dtype) {
+      backend::BackendScope scope(backend::Backend::Ref);
+      std::vector<Tensor> in;
+      for (const auto& t : base) in.push_back(t.to(dtype).to(on).set_requires_grad(true));
+      Tensor y = c.fn(in);
+      EXPECT_EQ(y.dtype(), dtype);
+      Generator rg(3);
+      Tensor w = randn(y.shape(), rg).to(dtype).to(on);
+      sum((y * w).to(DType::f32)).backward();
+      std::vector<Tensor> out{y.detach()};
+      for (const auto& t : in) {
+        EXPECT_EQ(t.grad().dtype(), dtype);
+        out.push_back(t.grad());
+      }
+      return out;
+    };
+    const auto ref = run(Device::cpu(), DType::f32);
+    const auto bf16 = run(Device::cuda(), DType::bf16);
+    for (std::size_t i = 0; i < ref.size(); ++i)
+      EXPECT_LT(relative_error(bf16[i], ref[i]), 1e-2) << (i == 0 ? "output" : "gradient " + std::to_string(i - 1));
+  }
+  // Dropout draws the host's mask in bf16: 0 or 1 / keep rounded to bf16.
+  Tensor x = ones({64, 257});
+  Generator a(11), b(11);
+  Tensor on_cpu = dropout(x, 0.3, true, a).to(DType::bf16);
+  Tensor on_gpu = dropout(x.to(DType::bf16).to(Device::cuda()), 0.3, true, b);
+  EXPECT_EQ(on_gpu.dtype(), DType::bf16);
+  EXPECT_EQ(on_gpu.to(Device::cpu()).to(DType::f32).to_vector<float>(), on_cpu.to(DType::f32).to_vector<float>());
 }
 
 }  // namespace

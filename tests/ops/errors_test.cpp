@@ -69,6 +69,31 @@ TEST(OpErrors, WrongDtypesAndValues) {
   expect_error<ValueError>([] { clamp(zeros({1}), 1, 0); }, {"low <= high"});
 }
 
+// bf16 runs on CUDA (autocast's activations); on the host the kernels say so.
+TEST(OpErrors, Bf16OnTheHostIsAClearError) {
+  Tensor h = ones({2, 4, 4, 1}).to(DType::bf16);
+  expect_error<DTypeError>([&] { relu(h); }, {"relu", "bf16"});
+  expect_error<DTypeError>([&] { max_pool2d(h); }, {"bf16"});
+  expect_error<DTypeError>([&] { softmax(h.reshape({2, 16})); }, {"softmax", "bf16"});
+}
+
+// bf16 meeting f32 in an element-wise op computes in f32 (PyTorch's promotion),
+// and the bf16 operand's gradient comes back in bf16.
+TEST(OpValues, Bf16MeetingF32IsPromotedToF32) {
+  Tensor a = from_vector<float>({1.0f, 2.5f, -3.0f}).to(DType::bf16).set_requires_grad(true);
+  Tensor b = from_vector<float>({0.1f, 0.2f, 0.3f}).set_requires_grad(true);
+  Tensor y = a * b + b;
+  EXPECT_EQ(y.dtype(), DType::f32);
+  EXPECT_ALL_CLOSE(y, from_vector<float>({0.2f, 0.7f, -0.6f}), 1e-6, 1e-6);
+  EXPECT_EQ(gt(b, a).to(DType::f32).to_vector<float>(), (std::vector<float>{0.0f, 0.0f, 1.0f}));
+  sum(y).backward();
+  EXPECT_EQ(a.grad().dtype(), DType::bf16);
+  EXPECT_EQ(b.grad().dtype(), DType::f32);
+  // bf16 rounds 0.1 to 0.10009765625 and 0.3 to 0.30078125.
+  EXPECT_EQ(a.grad().to(DType::f32).to_vector<float>(), (std::vector<float>{0.10009765625f, 0.2001953125f, 0.30078125f}));
+  EXPECT_ALL_CLOSE(b.grad(), from_vector<float>({2.0f, 3.5f, -2.0f}), 1e-6, 1e-6);
+}
+
 TEST(OpErrors, RankZeroAndEmptyInputs) {
   expect_error<IndexError>([] { sum(scalar(1), {0}); }, {"sum", "rank-0"});
   expect_error<IndexError>([] { argmax(scalar(1), 0); }, {"argmax", "rank-0"});

@@ -10,6 +10,9 @@
 //    the contract says "contiguous".
 //  - Floating kernels accept f32 and f64 (f64 serves gradient checks); a
 //    backend that cannot run f64 fast hands it to the reference kernel.
+//  - bf16 (autocast's activations, cortex/ops/autocast.h): CUDA's unary,
+//    binary, bernoulli, reduce, pool2d, matmul and conv kernels take it and
+//    compute in float; a kernel without bf16 throws DTypeError naming it.
 #pragma once
 
 #include <cstdint>
@@ -120,6 +123,11 @@ struct Kernels {
   void (*softmax)(const Tensor& x, Tensor& out, bool log) = nullptr;
   // dx from y = softmax(x) (or log_softmax) and dy; all (M, K) contiguous.
   void (*softmax_backward)(const Tensor& y, const Tensor& dy, Tensor& dx, bool log) = nullptr;
+  // Softmax cross-entropy in one pass over each row. logits, targets: (M, K)
+  // contiguous, one dtype -> loss (M) = sum_k t_k (logsumexp(x) - x_k); and,
+  // when grad is not null, grad (M, K) = softmax(x) * sum_k t_k - t (the
+  // gradient of each row's loss with respect to its logits).
+  void (*softmax_cross_entropy)(const Tensor& logits, const Tensor& targets, Tensor& loss, Tensor* grad) = nullptr;
 
   // out = a @ b (+ bias). a: (B, M, K), b: (B, K, N), any strides; bias: (N) contiguous
   // or null; out: (B, M, N) contiguous.

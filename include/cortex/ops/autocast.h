@@ -1,8 +1,11 @@
 // Mixed precision, PyTorch's autocast: while an AutocastScope is alive on this
 // thread, matmul, linear, conv2d and conv_transpose2d run their f32 CUDA
-// operands in bf16 on the tensor cores (fp32 accumulation) and hand back f32
-// results. Everything else -- activations, softmax, losses, the optimiser and
-// the master weights -- stays f32; gradients flow back through the casts.
+// operands (weights and biases included) in bf16 on the tensor cores (fp32
+// accumulation) and hand back bf16. The activations that follow (relu, pooling,
+// dropout, reshapes) stay in bf16; softmax, log_softmax and the losses take
+// their bf16 inputs in f32; a bf16 tensor meeting an f32 one in an element-wise
+// op is promoted to f32. The master weights and the optimiser stay f32:
+// gradients flow back through the casts, so each weight's gradient is f32.
 // CPU tensors are left alone (bf16 on the CPU needs AVX-512 and is not built yet).
 #pragma once
 

@@ -1,6 +1,7 @@
 // Fills the cpu row of the dispatch table: oneDNN for matmul, convolution and
 // pooling, OpenMP loops for the rest (the fused optimiser step in f32 among
-// them); gather, scatter_add and bernoulli are the reference's (threaded).
+// them); gather, scatter_add, bernoulli and softmax cross-entropy are the
+// reference's (threaded where it matters).
 #include "backends/cpu/cpu_kernels.h"
 
 namespace cortex::backend {
@@ -14,6 +15,12 @@ void gather(const Tensor& x, const Tensor& index, Tensor& out) {
 // src, index: (O, M, I) -> out: (O, N, I), accumulated into.
 void scatter_add(const Tensor& src, const Tensor& index, Tensor& out) {
   cpu::ref_kernel(&Kernels::scatter_add, "scatter_add")(src, index, out);
+}
+
+// logits, targets: (M, K) -> loss (M) and grad (M, K): one pass per row, small
+// next to the layers before it (M x classes).
+void softmax_cross_entropy(const Tensor& logits, const Tensor& targets, Tensor& loss, Tensor* grad) {
+  cpu::ref_kernel(&Kernels::softmax_cross_entropy, "softmax_cross_entropy")(logits, targets, loss, grad);
 }
 
 // out: contiguous f32/f64 (dropout masks); the reference's Philox draw, threaded.
@@ -33,6 +40,7 @@ void register_cpu(Kernels& row) {
   row.reduce = cpu::reduce;
   row.softmax = cpu::softmax;
   row.softmax_backward = cpu::softmax_backward;
+  row.softmax_cross_entropy = softmax_cross_entropy;
   row.matmul = cpu::matmul;
   row.conv2d = cpu::conv2d;
   row.conv2d_backward_data = cpu::conv2d_backward_data;

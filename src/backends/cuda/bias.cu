@@ -15,7 +15,7 @@ namespace {
 // Index: std::uint32_t when n < 2^31 (a 64-bit modulo costs dozens of instructions).
 template <typename T, typename Index>
 __global__ void add_bias_kernel(T* out, const T* bias, Index n, Index cols) {
-  using Acc = std::conditional_t<std::is_same_v<T, double>, double, float>;  // bf16 adds in float
+  using Acc = compute_t<T>;  // bf16 adds in float
   for (Index i = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
        i += static_cast<Index>(blockDim.x) * gridDim.x)
     out[i] = convert<T>(convert<Acc>(out[i]) + convert<Acc>(bias[i % cols]));
@@ -61,13 +61,6 @@ __global__ void column_final_kernel(const double* partial, T* out, std::int64_t 
   if (threadIdx.x == 0) out[col] = convert<T>(acc[0]);
 }
 
-// f32 and f64, and bf16 (autocast's convolutions).
-template <typename F>
-void visit_float_or_bf16(DType dtype, const char* what, F&& f) {
-  if (dtype == DType::bf16) return f(bf16_t{});
-  device_visit_float(dtype, what, f);
-}
-
 }  // namespace
 
 void add_bias(Tensor& out, const Tensor& bias) {
@@ -77,7 +70,7 @@ void add_bias(Tensor& out, const Tensor& bias) {
     fail<ShapeError>("bias on cuda expects a contiguous output whose last axis is the bias length ", cols,
                      ", got shape ", shape_str(out.shape()));
   DeviceGuard guard(out.device());
-  visit_float_or_bf16(out.dtype(), "bias", [&](auto tag) {
+  device_visit_float_or_bf16(out.dtype(), "bias", [&](auto tag) {
     using T = decltype(tag);
     if (n < 0x7fffffff)
       add_bias_kernel<T, std::uint32_t><<<blocks_for(n), kThreads, 0, stream(out.device())>>>(
@@ -101,7 +94,7 @@ void sum_columns(const Tensor& x, Tensor& out) {
   const std::int64_t chunks = std::max<std::int64_t>(1, (rows + chunk - 1) / chunk);
   Tensor partial = Tensor::empty({chunks, cols}, DType::f64, out.device());
   cudaStream_t s = stream(out.device());
-  visit_float_or_bf16(x.dtype(), "column sum", [&](auto tag) {
+  device_visit_float_or_bf16(x.dtype(), "column sum", [&](auto tag) {
     using T = decltype(tag);
     const dim3 grid(static_cast<unsigned>((cols + kCols - 1) / kCols), static_cast<unsigned>(chunks));
     column_partial_kernel<T><<<grid, dim3(kCols, kRows), 0, s>>>(first<const T>(x), first<double>(partial), rows, cols,

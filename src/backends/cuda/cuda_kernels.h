@@ -21,6 +21,7 @@ void bernoulli(Tensor& out, double p, double scale, std::uint64_t seed, std::uin
 void reduce(ReduceOp op, const Tensor& x, Tensor& out);
 void softmax(const Tensor& x, Tensor& out, bool log);
 void softmax_backward(const Tensor& y, const Tensor& dy, Tensor& dx, bool log);
+void softmax_cross_entropy(const Tensor& logits, const Tensor& targets, Tensor& loss, Tensor* grad);
 void matmul(const Tensor& a, const Tensor& b, const Tensor* bias, Tensor& out);
 void conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y, const Conv2dParams& p);
 void conv2d_backward_data(const Tensor& dy, const Tensor& w, Tensor& dx, const Conv2dParams& p);

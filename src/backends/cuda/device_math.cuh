@@ -34,6 +34,23 @@ void device_visit_float(DType dtype, const char* what, F&& f) {
   fail<DTypeError>(what, " on cuda expects f32 or f64, got ", dtype_name(dtype));
 }
 
+// f32, f64 and bf16: the kernels that autocast's activations pass through
+// (bf16 is stored as bf16 and computed in float, see compute_t).
+template <typename F>
+void device_visit_float_or_bf16(DType dtype, const char* what, F&& f) {
+  if (dtype == DType::bf16) return f(bf16_t{});
+  switch (dtype) {
+    case DType::f32: return f(float{});
+    case DType::f64: return f(double{});
+    default: break;
+  }
+  fail<DTypeError>(what, " on cuda expects f32, f64 or bf16, got ", dtype_name(dtype));
+}
+
+// The type a kernel computes in for elements stored as T: float for bf16.
+template <typename T>
+using compute_t = std::conditional_t<std::is_same_v<T, bf16_t>, float, T>;
+
 __device__ inline std::int64_t float_to_i64(double v) {
   if (v != v) return 0;
   if (v >= 0x1p63) return INT64_MAX;

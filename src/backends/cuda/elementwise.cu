@@ -132,22 +132,24 @@ __device__ T unary_grad(UnaryOp op, T x, T y, T dy, T a, T b) {
   return dy;
 }
 
-template <typename T>
-__global__ void unary_kernel(UnaryOp op, const T* x, T* out, std::int64_t n, Indexer<2> ix, T a, T b) {
+// T is the stored type, C = compute_t<T> the one the math runs in (float for bf16).
+template <typename T, typename C = compute_t<T>>
+__global__ void unary_kernel(UnaryOp op, const T* x, T* out, std::int64_t n, Indexer<2> ix, C a, C b) {
   GRID_STRIDE(i, n) {
     std::int64_t off[2];
     ix.offsets(i, off);
-    out[off[1]] = unary_scalar(op, x[off[0]], a, b);
+    out[off[1]] = convert<T>(unary_scalar<C>(op, convert<C>(x[off[0]]), a, b));
   }
 }
 
-template <typename T>
+template <typename T, typename C = compute_t<T>>
 __global__ void unary_backward_kernel(UnaryOp op, const T* x, const T* y, const T* dy, T* dx, std::int64_t n,
-                                      Indexer<4> ix, T a, T b) {
+                                      Indexer<4> ix, C a, C b) {
   GRID_STRIDE(i, n) {
     std::int64_t off[4];
     ix.offsets(i, off);
-    dx[off[3]] = unary_grad(op, x[off[0]], y[off[1]], dy[off[2]], a, b);
+    dx[off[3]] =
+        convert<T>(unary_grad<C>(op, convert<C>(x[off[0]]), convert<C>(y[off[1]]), convert<C>(dy[off[2]]), a, b));
   }
 }
 
@@ -180,21 +182,21 @@ __device__ bool compare_scalar(BinaryOp op, T a, T b) {
   }
 }
 
-template <typename T>
+template <typename T, typename C = compute_t<T>>
 __global__ void binary_kernel(BinaryOp op, const T* a, const T* b, T* out, std::int64_t n, Indexer<3> ix) {
   GRID_STRIDE(i, n) {
     std::int64_t off[3];
     ix.offsets(i, off);
-    out[off[2]] = binary_scalar(op, a[off[0]], b[off[1]]);
+    out[off[2]] = convert<T>(binary_scalar<C>(op, convert<C>(a[off[0]]), convert<C>(b[off[1]])));
   }
 }
 
-template <typename T>
+template <typename T, typename C = compute_t<T>>
 __global__ void compare_kernel(BinaryOp op, const T* a, const T* b, bool* out, std::int64_t n, Indexer<3> ix) {
   GRID_STRIDE(i, n) {
     std::int64_t off[3];
     ix.offsets(i, off);
-    out[off[2]] = compare_scalar(op, a[off[0]], b[off[1]]);
+    out[off[2]] = compare_scalar<C>(op, convert<C>(a[off[0]]), convert<C>(b[off[1]]));
   }
 }
 
@@ -210,7 +212,9 @@ __global__ void where_kernel(const bool* cond, const T* a, const T* b, T* out, s
 // ---- random -----------------------------------------------------------------------------------
 
 template <typename T>
-__global__ void bernoulli_kernel(T* out, std::int64_t n, double p, T scale, std::uint64_t seed, std::uint64_t first) {
+__global__ void bernoulli_kernel(T* out, std::int64_t n, double p, compute_t<T> scale_c, std::uint64_t seed,
+                                 std::uint64_t first) {
+  const T scale = convert<T>(scale_c), zero = convert<T>(0.0f);
   const std::int64_t blocks = (n + 3) / 4;
   GRID_STRIDE(blk, blocks) {
     std::uint32_t w[4];
@@ -218,7 +222,7 @@ __global__ void bernoulli_kernel(T* out, std::int64_t n, double p, T scale, std:
 #pragma unroll
     for (int k = 0; k < 4; ++k) {
       const std::int64_t i = blk * 4 + k;
-      if (i < n) out[i] = (w[k] >> 8) * (1.0 / 16777216.0) < p ? scale : T(0);
+      if (i < n) out[i] = (w[k] >> 8) * (1.0 / 16777216.0) < p ? scale : zero;
     }
   }
 }
@@ -292,10 +296,11 @@ void unary(UnaryOp op, const Tensor& x, Tensor& out, const UnaryParams& p) {
   if (n == 0) return;
   DeviceGuard guard(out.device());
   const Indexer<2> ix = make_indexer<2>(out.shape(), {&x, &out}, what.c_str());
-  device_visit_float(x.dtype(), what.c_str(), [&](auto tag) {
+  device_visit_float_or_bf16(x.dtype(), what.c_str(), [&](auto tag) {
     using T = decltype(tag);
+    using C = compute_t<T>;
     unary_kernel<T><<<blocks_for(n), kThreads, 0, stream(out.device())>>>(op, cptr<T>(x), mptr<T>(out), n, ix,
-                                                                           T(p.a), T(p.b));
+                                                                           C(p.a), C(p.b));
   });
   check_launch(what.c_str());
 }
@@ -308,10 +313,11 @@ void unary_backward(UnaryOp op, const Tensor& x, const Tensor& y, const Tensor& 
   if (n == 0) return;
   DeviceGuard guard(dx.device());
   const Indexer<4> ix = make_indexer<4>(dx.shape(), {&x, &y, &dy, &dx}, what.c_str());
-  device_visit_float(x.dtype(), what.c_str(), [&](auto tag) {
+  device_visit_float_or_bf16(x.dtype(), what.c_str(), [&](auto tag) {
     using T = decltype(tag);
+    using C = compute_t<T>;
     unary_backward_kernel<T><<<blocks_for(n), kThreads, 0, stream(dx.device())>>>(
-        op, cptr<T>(x), cptr<T>(y), cptr<T>(dy), mptr<T>(dx), n, ix, T(p.a), T(p.b));
+        op, cptr<T>(x), cptr<T>(y), cptr<T>(dy), mptr<T>(dx), n, ix, C(p.a), C(p.b));
   });
   check_launch(what.c_str());
 }
@@ -325,7 +331,7 @@ void binary(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& out) {
   DeviceGuard guard(out.device());
   const Indexer<3> ix = make_indexer<3>(out.shape(), {&a, &b, &out}, what.c_str());
   cudaStream_t s = stream(out.device());
-  device_visit_float(a.dtype(), what.c_str(), [&](auto tag) {
+  device_visit_float_or_bf16(a.dtype(), what.c_str(), [&](auto tag) {
     using T = decltype(tag);
     if (is_comparison(op))
       compare_kernel<T><<<blocks_for(n), kThreads, 0, s>>>(op, cptr<T>(a), cptr<T>(b), mptr<bool>(out), n, ix);
@@ -356,9 +362,10 @@ void bernoulli(Tensor& out, double p, double scale, std::uint64_t seed, std::uin
   const std::int64_t n = out.numel();
   if (n == 0) return;
   DeviceGuard guard(out.device());
-  device_visit_float(out.dtype(), "bernoulli", [&](auto tag) {
+  device_visit_float_or_bf16(out.dtype(), "bernoulli", [&](auto tag) {
     using T = decltype(tag);
-    bernoulli_kernel<T><<<blocks_for((n + 3) / 4), kThreads, 0, stream(out.device())>>>(first<T>(out), n, p, T(scale),
+    bernoulli_kernel<T><<<blocks_for((n + 3) / 4), kThreads, 0, stream(out.device())>>>(first<T>(out), n, p,
+                                                                                      compute_t<T>(scale),
                                                                                       seed, first_block);
   });
   check_launch("bernoulli");

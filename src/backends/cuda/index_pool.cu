@@ -93,6 +93,7 @@ struct PoolGeo {
 // 2^31 elements (64-bit division dominated these kernels' time otherwise).
 template <typename T, typename I>
 __global__ void pool_kernel(const T* x, T* y, std::int32_t* ws, std::int64_t n, PoolGeo g, bool is_max) {
+  using Acc = compute_t<T>;  // float for bf16
   GRID_STRIDE(e, n) {
     const I C = static_cast<I>(g.C), OW = static_cast<I>(g.OW), OH = static_cast<I>(g.OH);
     const I c = static_cast<I>(e) % C;
@@ -104,14 +105,14 @@ __global__ void pool_kernel(const T* x, T* y, std::int32_t* ws, std::int64_t n, 
     double sum = 0;
     int count = 0;
     std::int32_t best = -1;
-    T best_v = T(0);
+    Acc best_v = Acc(0);
     for (int i = 0; i < g.kh; ++i) {
       const std::int64_t h = oh * g.sh - g.pt + i;
       if (h < 0 || h >= g.H) continue;
       for (int j = 0; j < g.kw; ++j) {
         const std::int64_t w = ow * g.sw - g.pl + j;
         if (w < 0 || w >= g.W) continue;
-        const T v = plane[(h * g.W + w) * g.C];
+        const Acc v = convert<Acc>(plane[(h * g.W + w) * g.C]);
         if (is_max) {
           if (best < 0 || (!m_isnan(best_v) && (m_isnan(v) || v > best_v))) {
             best = static_cast<std::int32_t>(h * g.W + w);
@@ -124,10 +125,10 @@ __global__ void pool_kernel(const T* x, T* y, std::int32_t* ws, std::int64_t n, 
       }
     }
     if (is_max) {
-      y[e] = best_v;
+      y[e] = convert<T>(best_v);
       if (ws != nullptr) ws[e] = best;
     } else {
-      y[e] = static_cast<T>(sum / count);
+      y[e] = convert<T>(sum / count);
     }
   }
 }
@@ -144,6 +145,7 @@ __device__ void covering(I h, int k, int s, int pad, I O, I& lo, I& hi) {
 template <typename T, typename I>
 __global__ void pool_backward_kernel(const T* x, const T* dy, const std::int32_t* ws, T* dx, std::int64_t n, PoolGeo g,
                                      bool is_max) {
+  using Acc = compute_t<T>;  // float for bf16
   GRID_STRIDE(e, n) {
     const I C = static_cast<I>(g.C), W = static_cast<I>(g.W), H = static_cast<I>(g.H);
     const I c = static_cast<I>(e) % C;
@@ -165,14 +167,14 @@ __global__ void pool_backward_kernel(const T* x, const T* dy, const std::int32_t
             best = ws[o];
           } else {  // recompute the window's maximum from x
             const T* plane = x + b * g.H * g.W * g.C + c;
-            T best_v = T(0);
+            Acc best_v = Acc(0);
             for (int i = 0; i < g.kh; ++i) {
               const std::int64_t hh = oh * g.sh - g.pt + i;
               if (hh < 0 || hh >= g.H) continue;
               for (int j = 0; j < g.kw; ++j) {
                 const std::int64_t ww = ow * g.sw - g.pl + j;
                 if (ww < 0 || ww >= g.W) continue;
-                const T v = plane[(hh * g.W + ww) * g.C];
+                const Acc v = convert<Acc>(plane[(hh * g.W + ww) * g.C]);
                 if (best < 0 || (!m_isnan(best_v) && (m_isnan(v) || v > best_v))) {
                   best = static_cast<std::int32_t>(hh * g.W + ww);
                   best_v = v;
@@ -180,15 +182,15 @@ __global__ void pool_backward_kernel(const T* x, const T* dy, const std::int32_t
               }
             }
           }
-          if (best == me) acc += static_cast<double>(dy[o]);
+          if (best == me) acc += convert<double>(dy[o]);
         } else {
           const std::int64_t h0 = oh * g.sh - g.pt, w0 = ow * g.sw - g.pl;
           const std::int64_t rows = min(h0 + g.kh, g.H) - max(h0, std::int64_t{0});
           const std::int64_t cols = min(w0 + g.kw, g.W) - max(w0, std::int64_t{0});
-          acc += static_cast<double>(dy[o]) / static_cast<double>(rows * cols);
+          acc += convert<double>(dy[o]) / static_cast<double>(rows * cols);
         }
       }
-    dx[e] = static_cast<T>(acc);
+    dx[e] = convert<T>(acc);
   }
 }
 
@@ -292,7 +294,7 @@ void pool2d(const Pool2dParams& p, const Tensor& x, Tensor& y, Tensor* workspace
     *workspace = Tensor::empty(y.shape(), DType::i32, y.device());
     ws = first<std::int32_t>(*workspace);
   }
-  device_visit_float(x.dtype(), "pool2d", [&](auto tag) {
+  device_visit_float_or_bf16(x.dtype(), "pool2d", [&](auto tag) {
     using T = decltype(tag);
     if (x.numel() < 0x7fffffff)
       pool_kernel<T, std::int32_t><<<blocks_for(n), kThreads, 0, stream(y.device())>>>(first<const T>(x), first<T>(y),
@@ -319,7 +321,7 @@ void pool2d_backward(const Pool2dParams& p, const Tensor& x, const Tensor& dy, c
   if (n == 0) return;
   DeviceGuard guard(dx.device());
   const bool disjoint = p.stride_h >= p.kernel_h && p.stride_w >= p.kernel_w;
-  device_visit_float(x.dtype(), "pool2d_backward", [&](auto tag) {
+  device_visit_float_or_bf16(x.dtype(), "pool2d_backward", [&](auto tag) {
     using T = decltype(tag);
     if (ws != nullptr && disjoint && n < 0x7fffffff) {
       check(cudaMemsetAsync(first<T>(dx), 0, static_cast<std::size_t>(n) * sizeof(T), stream(dx.device())),

@@ -1,7 +1,8 @@
 // Row reductions and (log-)softmax with its gradient on CUDA, over the last
 // axis of an (M, K) matrix. A row goes to one warp when K is small (8 rows a
 // block) and to a whole block otherwise; sums accumulate in double, as the
-// reference does, so results match it to rounding.
+// reference does, so results match it to rounding. Reductions also take bf16
+// (autocast's activations and their gradients), compared in float.
 #include <cuda_runtime.h>
 
 #include <cstdint>
@@ -111,24 +112,26 @@ __device__ bool row_of(std::int64_t M, std::int64_t& m, int& t) {
 }
 
 // All threads of a warp group must reach the shuffles, so rows past M compute on row 0 and skip the write.
+// T: the stored type; the extremes are compared in C (float for bf16).
 template <int G, typename T>
 __global__ void reduce_kernel(ReduceOp op, const T* x, T* out, std::int64_t* arg_out, std::int64_t M,
                               std::int64_t K) {
+  using C = compute_t<T>;
   std::int64_t m;
   int t;
   const bool live = row_of<G>(M, m, t);
   const T* row = x + (live ? m : 0) * K;
   if (op == ReduceOp::sum || op == ReduceOp::mean) {
     double s = 0;
-    for (std::int64_t k = t; k < K; k += G) s += static_cast<double>(row[k]);
+    for (std::int64_t k = t; k < K; k += G) s += convert<double>(row[k]);
     s = group_sum<G>(s);
-    if (live && t == 0) out[m] = static_cast<T>(op == ReduceOp::mean ? s / static_cast<double>(K) : s);
+    if (live && t == 0) out[m] = convert<T>(op == ReduceOp::mean ? s / static_cast<double>(K) : s);
     return;
   }
   const bool maximum = op == ReduceOp::max || op == ReduceOp::argmax;
-  Arg<T> a{T(0), -1};
+  Arg<C> a{C(0), -1};
   for (std::int64_t k = t; k < K; k += G) {
-    Arg<T> c{row[k], k};
+    Arg<C> c{convert<C>(row[k]), k};
     if (better(c, a, maximum)) a = c;
   }
   a = group_arg<G>(a, maximum);
@@ -136,7 +139,7 @@ __global__ void reduce_kernel(ReduceOp op, const T* x, T* out, std::int64_t* arg
   if (op == ReduceOp::argmax || op == ReduceOp::argmin)
     arg_out[m] = a.index;
   else
-    out[m] = a.value;
+    out[m] = convert<T>(a.value);
 }
 
 template <int G, typename T>
@@ -180,6 +183,41 @@ __global__ void softmax_backward_kernel(const T* y, const T* dy, T* dx, std::int
   }
 }
 
+// One row's softmax cross-entropy (contract in kernels.h): the row's max, its
+// log-sum-exp, the loss sum_k t_k (lse - x_k) and, when grad is given,
+// softmax(x) * sum_k t_k - t -- one read of the logits and targets per pass.
+template <int G, typename T>
+__global__ void softmax_cross_entropy_kernel(const T* x, const T* tg, T* loss, T* grad, std::int64_t M,
+                                             std::int64_t K) {
+  std::int64_t m;
+  int t;
+  const bool live = row_of<G>(M, m, t);
+  const std::int64_t base = (live ? m : 0) * K;
+  Arg<T> a{T(0), -1};
+  for (std::int64_t k = t; k < K; k += G) {
+    Arg<T> c{x[base + k], k};
+    if (better(c, a, true)) a = c;
+  }
+  const T max = group_arg<G>(a, true).value;
+  double s = 0;
+  for (std::int64_t k = t; k < K; k += G) s += static_cast<double>(m_exp(x[base + k] - max));
+  s = group_sum<G>(s);
+  const T log_sum = static_cast<T>(::log(s));
+  double row = 0, total = 0;
+  for (std::int64_t k = t; k < K; k += G) {
+    row += static_cast<double>(tg[base + k]) * static_cast<double>(log_sum - (x[base + k] - max));
+    total += static_cast<double>(tg[base + k]);
+  }
+  row = group_sum<G>(row);
+  total = group_sum<G>(total);
+  if (!live) return;
+  if (t == 0) loss[m] = static_cast<T>(row);
+  if (grad == nullptr) return;
+  const T scale = static_cast<T>(total);
+  for (std::int64_t k = t; k < K; k += G)
+    grad[base + k] = m_exp(x[base + k] - max - log_sum) * scale - tg[base + k];
+}
+
 struct RowLaunch {
   bool warp_per_row;
   unsigned blocks;
@@ -220,7 +258,7 @@ void reduce(ReduceOp op, const Tensor& x, Tensor& out) {
   DeviceGuard guard(x.device());
   const RowLaunch l = row_launch(M, K);
   cudaStream_t s = stream(x.device());
-  device_visit_float(x.dtype(), what.c_str(), [&](auto tag) {
+  device_visit_float_or_bf16(x.dtype(), what.c_str(), [&](auto tag) {
     using T = decltype(tag);
     T* o = arg ? nullptr : first<T>(out);
     std::int64_t* ao = arg ? first<std::int64_t>(out) : nullptr;
@@ -269,6 +307,37 @@ void softmax_backward(const Tensor& y, const Tensor& dy, Tensor& dx, bool log) {
     else
       softmax_backward_kernel<kBlockRow, T><<<l.blocks, l.threads, 0, s>>>(cptr<T>(y), cptr<T>(dy), first<T>(dx), M, K,
                                                                           log);
+  });
+  check_launch(what);
+}
+
+void softmax_cross_entropy(const Tensor& logits, const Tensor& targets, Tensor& loss, Tensor* grad) {
+  const char* what = "softmax_cross_entropy";
+  expect_matrix(logits, what, "logits");
+  expect_matrix(targets, what, "targets");
+  const std::int64_t M = logits.shape()[0], K = logits.shape()[1];
+  if (targets.shape() != logits.shape() || loss.shape() != Shape{M} || !loss.is_contiguous() ||
+      (grad != nullptr && (grad->shape() != logits.shape() || !grad->is_contiguous())))
+    fail<ShapeError>(what, " on cuda expects targets and grad shaped like the logits ", shape_str(logits.shape()),
+                     " and a loss of shape [", M, "], got targets ", shape_str(targets.shape()), ", loss ",
+                     shape_str(loss.shape()));
+  expect_same_dtype(targets, logits.dtype(), what, "targets");
+  expect_same_dtype(loss, logits.dtype(), what, "loss");
+  if (grad != nullptr) expect_same_dtype(*grad, logits.dtype(), what, "grad");
+  if (M == 0) return;
+  if (K == 0) return fill(loss, 0.0);
+  DeviceGuard guard(logits.device());
+  const RowLaunch l = row_launch(M, K);
+  cudaStream_t s = stream(logits.device());
+  device_visit_float(logits.dtype(), what, [&](auto tag) {
+    using T = decltype(tag);
+    T* g = grad != nullptr ? first<T>(*grad) : nullptr;
+    if (l.warp_per_row)
+      softmax_cross_entropy_kernel<kWarp, T><<<l.blocks, l.threads, 0, s>>>(cptr<T>(logits), cptr<T>(targets),
+                                                                            first<T>(loss), g, M, K);
+    else
+      softmax_cross_entropy_kernel<kBlockRow, T><<<l.blocks, l.threads, 0, s>>>(cptr<T>(logits), cptr<T>(targets),
+                                                                                first<T>(loss), g, M, K);
   });
   check_launch(what);
 }

@@ -19,6 +19,7 @@ void register_cuda(Kernels& row) {
   row.reduce = cuda::reduce;
   row.softmax = cuda::softmax;
   row.softmax_backward = cuda::softmax_backward;
+  row.softmax_cross_entropy = cuda::softmax_cross_entropy;
   row.matmul = cuda::matmul;
   row.conv2d = cuda::conv2d;
   row.conv2d_backward_data = cuda::conv2d_backward_data;

@@ -22,6 +22,7 @@ void unary_backward(UnaryOp op, const Tensor& x, const Tensor& y, const Tensor& 
 void reduce(ReduceOp op, const Tensor& x, Tensor& out);
 void softmax(const Tensor& x, Tensor& out, bool log);
 void softmax_backward(const Tensor& y, const Tensor& dy, Tensor& dx, bool log);
+void softmax_cross_entropy(const Tensor& logits, const Tensor& targets, Tensor& loss, Tensor* grad);
 
 // ref_matmul.cpp
 void matmul(const Tensor& a, const Tensor& b, const Tensor* bias, Tensor& out);

@@ -104,4 +104,34 @@ void softmax_backward(const Tensor& y, const Tensor& dy, Tensor& dx, bool log) {
   });
 }
 
+// logits, targets: (M, K) -> loss: (M); grad: (M, K) or null (contract in kernels.h).
+void softmax_cross_entropy(const Tensor& logits, const Tensor& targets, Tensor& loss, Tensor* grad) {
+  const char* what = "softmax_cross_entropy";
+  expect_shape(targets, logits.shape(), what, "targets");
+  if (grad != nullptr) expect_shape(*grad, logits.shape(), what, "grad");
+  visit_float(logits.dtype(), what, [&](auto tag) {
+    using T = decltype(tag);
+    const View<const T, 2> xv(logits, what, "logits");  // (M, K)
+    const View<const T, 2> tv(targets, what, "targets");  // (M, K)
+    const View<T, 1> lv(loss, what, "loss");              // (M)
+    for (std::int64_t m = 0; m < xv.size(0); ++m) {
+      double max = -INFINITY;
+      for (std::int64_t k = 0; k < xv.size(1); ++k) max = std::fmax(max, xv(m, k));
+      double sum = 0.0;
+      for (std::int64_t k = 0; k < xv.size(1); ++k) sum += std::exp(xv(m, k) - max);
+      const double lse = max + std::log(sum);
+      double row = 0.0, total = 0.0;
+      for (std::int64_t k = 0; k < xv.size(1); ++k) {
+        row += tv(m, k) * (lse - xv(m, k));
+        total += tv(m, k);
+      }
+      lv(m) = static_cast<T>(row);
+      if (grad == nullptr) continue;
+      const View<T, 2> gv(*grad, what, "grad");  // (M, K)
+      for (std::int64_t k = 0; k < xv.size(1); ++k)
+        gv(m, k) = static_cast<T>(std::exp(xv(m, k) - lse) * total - tv(m, k));
+    }
+  });
+}
+
 }  // namespace cortex::backend::ref

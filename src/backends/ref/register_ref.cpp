@@ -13,6 +13,7 @@ void register_ref(Kernels& row) {
   row.reduce = ref::reduce;
   row.softmax = ref::softmax;
   row.softmax_backward = ref::softmax_backward;
+  row.softmax_cross_entropy = ref::softmax_cross_entropy;
   row.matmul = ref::matmul;
   row.conv2d = ref::conv2d;
   row.conv2d_backward_data = ref::conv2d_backward_data;
