@@ -15,6 +15,7 @@
 #include "cortex/ops/elementwise.h"
 #include "cortex/ops/loss.h"
 #include "cortex/ops/matmul.h"
+#include "cortex/ops/norm.h"
 #include "cortex/ops/pool.h"
 #include "cortex/ops/reduce.h"
 #include "cortex/ops/shape_ops.h"

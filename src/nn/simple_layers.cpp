@@ -5,6 +5,7 @@
 #include "cortex/nn/layers.h"
 #include "cortex/ops/creation.h"
 #include "cortex/ops/elementwise.h"
+#include "cortex/ops/norm.h"
 #include "cortex/ops/pool.h"
 #include "cortex/ops/reduce.h"
 #include "cortex/ops/shape_ops.h"
@@ -87,29 +88,12 @@ void BatchNormalization::build_impl(const Shape& s) {
   moving_var_ = register_buffer("moving_variance", ones({c}));
 }
 
-Tensor BatchNormalization::forward(const Tensor& x_in) {
-  // Statistics in f32: a bf16 input (autocast's activations) is taken in f32.
-  const Tensor x = x_in.dtype() == DType::bf16 ? x_in.to(DType::f32) : x_in;
+Tensor BatchNormalization::forward(const Tensor& x) {
   if (x.shape().back() != moving_mean_.shape()[0])
     fail<ShapeError>("BatchNormalization '", name(), "' was built for ", moving_mean_.shape()[0], " channels, got shape ",
                      shape_str(x.shape()));
-  Axes axes;
-  for (std::int64_t i = 0; i + 1 < x.dim(); ++i) axes.push_back(i);
-  Tensor m, v;
-  if (is_training()) {
-    m = mean(x, axes);
-    v = var(x, axes);
-    NoGradGuard no_grad;
-    moving_mean_.copy_(moving_mean_ * o_.momentum + m.detach() * (1.0 - o_.momentum));
-    moving_var_.copy_(moving_var_ * o_.momentum + v.detach() * (1.0 - o_.momentum));
-  } else {
-    m = moving_mean_;
-    v = moving_var_;
-  }
-  Tensor y = (x - m) * rsqrt(v + o_.epsilon);
-  if (gamma_.defined()) y = y * gamma_;
-  if (beta_.defined()) y = y + beta_;
-  return y;
+  return batch_norm(x, gamma_, beta_, moving_mean_, moving_var_,
+                    {.training = is_training(), .momentum = o_.momentum, .epsilon = o_.epsilon});
 }
 
 std::string BatchNormalization::config_json() const {

@@ -95,6 +95,20 @@ std::vector<ParityCase> cases() {
          return avg_pool2d(x[0], {.pool_size = {3, 2}, .strides = {2, 1}, .padding = "same"});
        }},
       {"global_avg_pool2d", {{3, 5, 6, 7}}, [](V x) { return global_avg_pool2d(x[0]); }},
+      // The moving averages, updated in place, are added to the output so that they are compared too.
+      {"batch_norm_train_nhwc", {{4, 5, 6, 8}, {8}, {8}}, [](V x) {
+         Tensor mm = zeros({8}, x[0].dtype(), x[0].device()), mv = ones({8}, x[0].dtype(), x[0].device());
+         Tensor y = batch_norm(x[0] * 2.0 + 1.0, x[1], x[2], mm, mv, {.momentum = 0.9});
+         return y + (mm + mv);
+       }},
+      {"batch_norm_train_no_affine", {{6, 5, 3}}, [](V x) {
+         Tensor mm = zeros({3}, x[0].dtype(), x[0].device()), mv = ones({3}, x[0].dtype(), x[0].device());
+         return batch_norm(x[0], {}, {}, mm, mv) + (mm + mv);
+       }},
+      {"batch_norm_eval", {{3, 7}, {7}, {7}}, [](V x) {
+         Tensor mm = full({7}, 0.3, x[0].dtype(), x[0].device()), mv = full({7}, 1.7, x[0].dtype(), x[0].device());
+         return batch_norm(x[0], x[1], x[2], mm, mv, {.training = false});
+       }},
       {"concat_stack_pad", {{3, 4}, {3, 2}}, [](V x) {
          return stack({concat({x[0], x[1]}, 1), pad(x[0], {{0, 0}, {1, 1}}, 1.0)}, 0);
        }},

@@ -69,6 +69,16 @@ TEST(OpErrors, WrongDtypesAndValues) {
   expect_error<ValueError>([] { clamp(zeros({1}), 1, 0); }, {"low <= high"});
 }
 
+TEST(OpErrors, BatchNormBadInputs) {
+  Tensor mm = zeros({3}), mv = ones({3});
+  expect_error<ShapeError>([&] { batch_norm(zeros({2, 4}), {}, {}, mm, mv); }, {"moving mean", "[4]", "[3]"});
+  expect_error<ShapeError>([&] { batch_norm(zeros({2, 3}), zeros({2}), {}, mm, mv); }, {"gamma", "[3]", "[2]"});
+  expect_error<ShapeError>([&] { batch_norm(zeros({3}), {}, {}, mm, mv); }, {"(batch, ..., channels)", "[3]"});
+  expect_error<ValueError>([&] { batch_norm(zeros({2, 3}), {}, {}, mm, mv, {.momentum = 1.5}); }, {"momentum", "1.5"});
+  expect_error<DTypeError>([&] { batch_norm(zeros({2, 3}, DType::f64), {}, {}, mm, mv); }, {"f64", "f32"});
+  EXPECT_EQ(mm.to_vector<float>(), std::vector<float>(3, 0.0f)) << "a failed call leaves the averages alone";
+}
+
 // bf16 runs on CUDA (autocast's activations); on the host the kernels say so.
 TEST(OpErrors, Bf16OnTheHostIsAClearError) {
   Tensor h = ones({2, 4, 4, 1}).to(DType::bf16);

@@ -80,6 +80,18 @@ std::vector<GradCase> cases() {
       {"max_pool2d_same", {{1, 5, 5, 2}}, [](V x) { return max_pool2d(x[0], {.pool_size = {3, 3}, .strides = {2, 2}, .padding = "same"}); }},
       {"avg_pool2d_same", {{1, 5, 4, 2}}, [](V x) { return avg_pool2d(x[0], {.pool_size = {2, 3}, .strides = {2, 1}, .padding = "same"}); }},
       {"global_avg_pool2d", {{2, 3, 4, 5}}, [](V x) { return global_avg_pool2d(x[0]); }},
+      {"batch_norm_train", {{3, 2, 2, 4}, {4}, {4}}, [](V x) {
+         Tensor mm = zeros({4}, DType::f64), mv = ones({4}, DType::f64);
+         return batch_norm(x[0], x[1], x[2], mm, mv);
+       }},
+      {"batch_norm_train_no_affine", {{5, 3}}, [](V x) {
+         Tensor mm = zeros({3}, DType::f64), mv = ones({3}, DType::f64);
+         return batch_norm(x[0] * 3.0, {}, {}, mm, mv);
+       }},
+      {"batch_norm_eval", {{4, 3}, {3}, {3}}, [](V x) {
+         Tensor mm = full({3}, 0.2, DType::f64), mv = full({3}, 1.5, DType::f64);
+         return batch_norm(x[0], x[1], x[2], mm, mv, {.training = false});
+       }},
       {"concat", {{2, 3}, {2, 1}, {2, 4}}, [](V x) { return concat({x[0], x[1], x[2]}, 1); }},
       {"stack", {{2, 3}, {2, 3}}, [](V x) { return stack({x[0], x[1] * 2.0}, 1); }},
       {"split", {{5, 2}}, [](V x) { auto p = split(x[0], {2, 3}); return p[0].sum() * p[1].sum(); }},

@@ -158,6 +158,21 @@ struct Kernels {
   // its starting values.
   void (*scatter_add)(const Tensor& src, const Tensor& index, Tensor& out) = nullptr;
 
+  // Batch normalisation per channel. x: (..., C) contiguous, its leading axes
+  // the batch (NHWC activations, or (N, C) features); gamma, beta: (C) or
+  // null (1 and 0); mean, var, y like the names say, all contiguous.
+  //  training: mean, var (C) receive the batch's mean and biased variance;
+  //  evaluation: mean, var are inputs (the moving averages).
+  // y = (x - mean) / sqrt(var + eps) * gamma + beta. In training a backend may
+  // fill `workspace` (its own format) for its backward.
+  void (*batch_norm)(const Tensor& x, const Tensor* gamma, const Tensor* beta, bool training, double eps,
+                     Tensor& mean, Tensor& var, Tensor& y, Tensor* workspace) = nullptr;
+  // The training-mode gradient (batch statistics), given what batch_norm
+  // returned: dx like x; dgamma, dbeta (C) when not null.
+  void (*batch_norm_backward)(const Tensor& x, const Tensor& dy, const Tensor* gamma, const Tensor& mean,
+                              const Tensor& var, double eps, const Tensor& workspace, Tensor& dx, Tensor* dgamma,
+                              Tensor* dbeta) = nullptr;
+
   // Updates param and its slots in place in one pass: sgd (slots: momentum when
   // momentum != 0), adadelta (accumulated grad, accumulated delta), adam (m, v,
   // and v_hat with amsgrad). param, grad and slots contiguous, one shape, f32 or f64.

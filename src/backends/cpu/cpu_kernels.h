@@ -43,6 +43,12 @@ void pool2d(const Pool2dParams& p, const Tensor& x, Tensor& y, Tensor* workspace
 void pool2d_backward(const Pool2dParams& p, const Tensor& x, const Tensor& dy,
                      const Tensor& workspace, Tensor& dx);
 
+// cpu_norm.cpp
+void batch_norm(const Tensor& x, const Tensor* gamma, const Tensor* beta, bool training, double eps, Tensor& mean,
+                Tensor& var, Tensor& y, Tensor* workspace);
+void batch_norm_backward(const Tensor& x, const Tensor& dy, const Tensor* gamma, const Tensor& mean, const Tensor& var,
+                         double eps, const Tensor& workspace, Tensor& dx, Tensor* dgamma, Tensor* dbeta);
+
 // cpu_optim.cpp
 void optimizer_step(const OptimizerStep& s, Tensor& param, const Tensor& grad, Tensor* slots);
 

@@ -1,5 +1,5 @@
-// Fills the cpu row of the dispatch table: oneDNN for matmul, convolution and
-// pooling, OpenMP loops for the rest (the fused optimiser step in f32 among
+// Fills the cpu row of the dispatch table: oneDNN for matmul, convolution,
+// pooling and batch normalisation, OpenMP loops for the rest (the fused optimiser step in f32 among
 // them); gather, scatter_add, bernoulli and softmax cross-entropy are the
 // reference's (threaded where it matters).
 #include "backends/cpu/cpu_kernels.h"
@@ -50,6 +50,8 @@ void register_cpu(Kernels& row) {
   row.gather = gather;
   row.scatter_add = scatter_add;
   row.bernoulli = bernoulli;
+  row.batch_norm = cpu::batch_norm;
+  row.batch_norm_backward = cpu::batch_norm_backward;
   row.optimizer_step = cpu::optimizer_step;
 }
 

@@ -1,5 +1,6 @@
-// Bias kernels shared by matmul and conv on CUDA: adding a per-column bias to
-// the rows of a matrix, and the column sums that are its gradient.
+// Per-channel kernels on CUDA: adding a per-column bias to the rows of a
+// matrix (matmul and conv), the column sums that are its gradient, and the
+// batch variance from cuDNN's saved inverse standard deviation (batch norm).
 #include <cuda_runtime.h>
 
 #include <cstdint>
@@ -61,7 +62,28 @@ __global__ void column_final_kernel(const double* partial, T* out, std::int64_t 
   if (threadIdx.x == 0) out[col] = convert<T>(acc[0]);
 }
 
+template <typename T>
+__global__ void variance_kernel(const T* invstd, T* var, std::int64_t n, double eps) {
+  for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+       i += static_cast<std::int64_t>(blockDim.x) * gridDim.x) {
+    const double s = static_cast<double>(invstd[i]);
+    var[i] = static_cast<T>(1.0 / (s * s) - eps);
+  }
+}
+
 }  // namespace
+
+void variance_from_invstd(const Tensor& invstd, double eps, Tensor& var) {
+  const std::int64_t n = var.numel();
+  if (n == 0) return;
+  DeviceGuard guard(var.device());
+  device_visit_float(var.dtype(), "batch_norm variance", [&](auto tag) {
+    using T = decltype(tag);
+    variance_kernel<T><<<blocks_for(n), kThreads, 0, stream(var.device())>>>(first<const T>(invstd), first<T>(var), n,
+                                                                               eps);
+  });
+  check_launch("batch_norm variance");
+}
 
 void add_bias(Tensor& out, const Tensor& bias) {
   const std::int64_t n = out.numel(), cols = bias.numel();

@@ -30,11 +30,16 @@ void pool2d(const Pool2dParams& p, const Tensor& x, Tensor& y, Tensor* workspace
 void pool2d_backward(const Pool2dParams& p, const Tensor& x, const Tensor& dy, const Tensor& workspace, Tensor& dx);
 void gather(const Tensor& x, const Tensor& index, Tensor& out);
 void scatter_add(const Tensor& src, const Tensor& index, Tensor& out);
+void batch_norm(const Tensor& x, const Tensor* gamma, const Tensor* beta, bool training, double eps, Tensor& mean,
+                Tensor& var, Tensor& y, Tensor* workspace);
+void batch_norm_backward(const Tensor& x, const Tensor& dy, const Tensor* gamma, const Tensor& mean, const Tensor& var,
+                         double eps, const Tensor& workspace, Tensor& dx, Tensor* dgamma, Tensor* dbeta);
 void optimizer_step(const OptimizerStep& step, Tensor& param, const Tensor& grad, Tensor* slots);
 
 // Helpers shared by the kernels above.
 void add_bias(Tensor& out, const Tensor& bias);    // out (..., C) += bias (C); contiguous
 void sum_columns(const Tensor& x, Tensor& out);    // out (C) = sum of x (..., C) over the leading axes
+void variance_from_invstd(const Tensor& invstd, double eps, Tensor& var);  // var = 1 / invstd^2 - eps
 void synchronize(Device device);                   // waits for the device's stream
 // Queues a copy of host memory to the device without stalling the stream
 // (through a pinned staging buffer); `src` may be freed when it returns.

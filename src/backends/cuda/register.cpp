@@ -28,6 +28,8 @@ void register_cuda(Kernels& row) {
   row.pool2d_backward = cuda::pool2d_backward;
   row.gather = cuda::gather;
   row.scatter_add = cuda::scatter_add;
+  row.batch_norm = cuda::batch_norm;
+  row.batch_norm_backward = cuda::batch_norm_backward;
   row.optimizer_step = cuda::optimizer_step;
 }
 

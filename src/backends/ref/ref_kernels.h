@@ -24,6 +24,12 @@ void softmax(const Tensor& x, Tensor& out, bool log);
 void softmax_backward(const Tensor& y, const Tensor& dy, Tensor& dx, bool log);
 void softmax_cross_entropy(const Tensor& logits, const Tensor& targets, Tensor& loss, Tensor* grad);
 
+// ref_norm.cpp
+void batch_norm(const Tensor& x, const Tensor* gamma, const Tensor* beta, bool training, double eps, Tensor& mean,
+                Tensor& var, Tensor& y, Tensor* workspace);
+void batch_norm_backward(const Tensor& x, const Tensor& dy, const Tensor* gamma, const Tensor& mean, const Tensor& var,
+                         double eps, const Tensor& workspace, Tensor& dx, Tensor* dgamma, Tensor* dbeta);
+
 // ref_matmul.cpp
 void matmul(const Tensor& a, const Tensor& b, const Tensor* bias, Tensor& out);
 

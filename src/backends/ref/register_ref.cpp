@@ -23,6 +23,8 @@ void register_ref(Kernels& row) {
   row.gather = ref::gather;
   row.scatter_add = ref::scatter_add;
   row.bernoulli = ref::bernoulli;
+  row.batch_norm = ref::batch_norm;
+  row.batch_norm_backward = ref::batch_norm_backward;
   row.optimizer_step = ref::optimizer_step;
 }
 

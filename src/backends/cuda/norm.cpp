@@ -1,0 +1,138 @@
+// Batch normalisation on CUDA through cuDNN (spatial mode: statistics per
+// channel over every other axis). A 4-D x is described as NHWC; any other
+// (..., C) as (rows, C, 1, 1). The training forward saves cuDNN's inverse
+// standard deviation in the workspace for the backward and derives the biased
+// batch variance of the contract from it. cuDNN 9 marks these calls
+// deprecated in favour of its graph API; they remain its batch-norm kernels.
+#include <cstdint>
+
+#include "backends/cuda/cuda_kernels.h"
+#include "backends/cuda/cuda_libs.h"
+#include "cortex/backends/kernels.h"
+
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+
+namespace cortex::backend::cuda {
+namespace {
+
+struct Descriptors {
+  cudnnTensorDescriptor_t x = nullptr, channel = nullptr;
+  Descriptors(const Tensor& x_tensor, const char* what) {
+    const Shape& s = x_tensor.shape();
+    const DType dtype = x_tensor.dtype();
+    if (dtype != DType::f32 && dtype != DType::f64)
+      fail<DTypeError>(what, " on cuda expects f32 or f64, got ", dtype_name(dtype));
+    if (s.empty() || s.back() < 1 || !x_tensor.is_contiguous())
+      fail<ShapeError>(what, " on cuda expects a contiguous x of shape (..., C), got ", shape_str(s));
+    for (std::int64_t v : s)
+      if (v > 0x7fffffff) fail(what, " on cuda handles sizes up to 2^31, got x ", shape_str(s));
+    const cudnnDataType_t type = dtype == DType::f32 ? CUDNN_DATA_FLOAT : CUDNN_DATA_DOUBLE;
+    auto i = [](std::int64_t v) { return static_cast<int>(v); };
+    check_cudnn(cudnnCreateTensorDescriptor(&x), "cudnnCreateTensorDescriptor");
+    check_cudnn(cudnnCreateTensorDescriptor(&channel), "cudnnCreateTensorDescriptor");
+    const std::int64_t C = s.back();
+    if (s.size() == 4)
+      check_cudnn(cudnnSetTensor4dDescriptor(x, CUDNN_TENSOR_NHWC, type, i(s[0]), i(C), i(s[1]), i(s[2])),
+                  "cudnnSetTensor4dDescriptor (x)");
+    else
+      check_cudnn(cudnnSetTensor4dDescriptor(x, CUDNN_TENSOR_NCHW, type, i(x_tensor.numel() / C), i(C), 1, 1),
+                  "cudnnSetTensor4dDescriptor (x)");
+    check_cudnn(cudnnDeriveBNTensorDescriptor(channel, x, CUDNN_BATCHNORM_SPATIAL), "cudnnDeriveBNTensorDescriptor");
+  }
+  ~Descriptors() {
+    if (x) cudnnDestroyTensorDescriptor(x);
+    if (channel) cudnnDestroyTensorDescriptor(channel);
+  }
+  Descriptors(const Descriptors&) = delete;
+  Descriptors& operator=(const Descriptors&) = delete;
+};
+
+// cuDNN wants every per-channel operand: an absent gamma is ones, beta zeros.
+Tensor or_filled(const Tensor* t, const Tensor& x, double value) {
+  if (t != nullptr) return *t;
+  Tensor filled = Tensor::empty({x.shape().back()}, x.dtype(), x.device());
+  fill(filled, value);
+  return filled;
+}
+
+void expect_channel(const Tensor* t, const Tensor& x, const char* what, const char* name) {
+  if (t == nullptr) return;
+  if (t->dtype() != x.dtype() || t->shape() != Shape{x.shape().back()} || !t->is_contiguous())
+    fail<ShapeError>(what, " on cuda expects ", name, " as a contiguous ", dtype_name(x.dtype()), " [",
+                     x.shape().back(), "], got ", dtype_name(t->dtype()), " ", shape_str(t->shape()));
+}
+
+void* ptr(const Tensor& t) {
+  return static_cast<char*>(t.storage()->data()) + t.offset() * static_cast<std::int64_t>(element_size(t.dtype()));
+}
+
+// alpha = 1, beta = 0 in the precision cuDNN reads them in.
+struct Blend {
+  float f1 = 1.0f, f0 = 0.0f;
+  double d1 = 1.0, d0 = 0.0;
+  bool f64;
+  explicit Blend(DType d) : f64(d == DType::f64) {}
+  const void* one() const { return f64 ? static_cast<const void*>(&d1) : &f1; }
+  const void* zero() const { return f64 ? static_cast<const void*>(&d0) : &f0; }
+};
+
+}  // namespace
+
+void batch_norm(const Tensor& x, const Tensor* gamma, const Tensor* beta, bool training, double eps, Tensor& mean,
+                Tensor& var, Tensor& y, Tensor* workspace) {
+  const char* what = "batch_norm";
+  const Descriptors d(x, what);
+  for (auto [t, name] : {std::pair{gamma, "gamma"}, {beta, "beta"}, {&mean, "mean"}, {&var, "var"}})
+    expect_channel(t, x, what, name);
+  if (y.shape() != x.shape() || y.dtype() != x.dtype() || !y.is_contiguous())
+    fail<ShapeError>(what, " on cuda expects y shaped like x ", shape_str(x.shape()), ", got ", shape_str(y.shape()));
+  if (x.numel() == 0) return;
+  DeviceGuard guard(x.device());
+  const Tensor g = or_filled(gamma, x, 1.0), b = or_filled(beta, x, 0.0);
+  const Blend blend(x.dtype());
+  cudnnHandle_t h = cudnn_handle(x.device());
+  if (!training) {
+    check_cudnn(cudnnBatchNormalizationForwardInference(h, CUDNN_BATCHNORM_SPATIAL, blend.one(), blend.zero(), d.x,
+                                                        ptr(x), d.x, ptr(y), d.channel, ptr(g), ptr(b), ptr(mean),
+                                                        ptr(var), eps),
+                "cudnnBatchNormalizationForwardInference");
+    return;
+  }
+  Tensor invstd = Tensor::empty({x.shape().back()}, x.dtype(), x.device());
+  // No running averages here (the op keeps Keras's, from the biased variance).
+  check_cudnn(cudnnBatchNormalizationForwardTraining(h, CUDNN_BATCHNORM_SPATIAL, blend.one(), blend.zero(), d.x,
+                                                     ptr(x), d.x, ptr(y), d.channel, ptr(g), ptr(b), 0.0, nullptr,
+                                                     nullptr, eps, ptr(mean), ptr(invstd)),
+              "cudnnBatchNormalizationForwardTraining");
+  variance_from_invstd(invstd, eps, var);
+  if (workspace != nullptr) *workspace = invstd;
+}
+
+void batch_norm_backward(const Tensor& x, const Tensor& dy, const Tensor* gamma, const Tensor& mean, const Tensor& var,
+                         double eps, const Tensor& workspace, Tensor& dx, Tensor* dgamma, Tensor* dbeta) {
+  const char* what = "batch_norm_backward";
+  const Descriptors d(x, what);
+  for (auto [t, name] : {std::pair{gamma, "gamma"}, {&mean, "mean"}, {&var, "var"}, {static_cast<const Tensor*>(dgamma), "dgamma"},
+                         {static_cast<const Tensor*>(dbeta), "dbeta"}})
+    expect_channel(t, x, what, name);
+  for (const Tensor* t : {&dy, static_cast<const Tensor*>(&dx)})
+    if (t->shape() != x.shape() || t->dtype() != x.dtype() || !t->is_contiguous())
+      fail<ShapeError>(what, " on cuda expects dy and dx shaped like x ", shape_str(x.shape()), ", got ",
+                       shape_str(t->shape()));
+  const bool saved = workspace.defined();
+  if (saved) expect_channel(&workspace, x, what, "the workspace of the cuda forward");
+  if (x.numel() == 0) return;
+  DeviceGuard guard(x.device());
+  const Tensor g = or_filled(gamma, x, 1.0);
+  const Tensor dg = dgamma != nullptr ? *dgamma : Tensor::empty({x.shape().back()}, x.dtype(), x.device());
+  const Tensor db = dbeta != nullptr ? *dbeta : Tensor::empty({x.shape().back()}, x.dtype(), x.device());
+  const Blend blend(x.dtype());
+  // Without the forward's saved statistics cuDNN recomputes them from x.
+  check_cudnn(cudnnBatchNormalizationBackward(cudnn_handle(x.device()), CUDNN_BATCHNORM_SPATIAL, blend.one(),
+                                              blend.zero(), blend.one(), blend.zero(), d.x, ptr(x), d.x, ptr(dy), d.x,
+                                              ptr(dx), d.channel, ptr(g), ptr(dg), ptr(db), eps,
+                                              saved ? ptr(mean) : nullptr, saved ? ptr(workspace) : nullptr),
+              "cudnnBatchNormalizationBackward");
+}
+
+}  // namespace cortex::backend::cuda
