@@ -5,7 +5,8 @@
 #   2. the test binaries (every CUDA test runs; nothing may skip for want of a GPU);
 #   3. bench_train beside bench/torch_train.py (the PyTorch of that machine), in one run;
 #   4. a table (bench/train_table.py);
-#   5. with --profile, ncu's kernel times of two VGG training steps, summed by kernel.
+#   5. with --profile, ncu's kernel times of two training steps (lecture fp32 and bf16,
+#      VGG bf16), summed by kernel.
 # Results go to $OUT (the device tool's folder) or bench/results/gpu.
 #   bash bench/gpu_check.sh [--quick] [--profile]
 set -uo pipefail
@@ -57,9 +58,16 @@ done
 python3 bench/train_table.py "$out/cortex.jsonl" "$out/torch.jsonl" "$out/gpu.txt" | tee "$out/table.md"
 
 if [ $profile = 1 ]; then
+  # The host's side: time per region while the GPU runs behind (profiler.h).
+  timeout 120 "$bench/bench_train" --models lecture,vgg --precisions fp32,bf16 --steps 10 --warmup 5 --rounds 1 \
+    --breakdown 50 > /dev/null 2> "$out/breakdown.txt"
   ncu=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1)
-  timeout 240 "$ncu" --profile-from-start off --clock-control none --metrics gpu__time_duration.sum --csv --page raw \
-    "$bench/bench_train" --models vgg --precisions fp32 --steps 2 --warmup 3 --rounds 1 --profile 1 \
-    > "$out/ncu.csv" 2>> "$log"
-  python3 bench/gpu_profile.py "$out/ncu.csv" 2 | tee "$out/profile.md"
+  for case in lecture:fp32 lecture:bf16 vgg:bf16; do
+    model=${case%:*} precision=${case#*:}
+    timeout 120 "$ncu" --profile-from-start off --clock-control none --metrics gpu__time_duration.sum --csv --page raw \
+      "$bench/bench_train" --models $model --precisions $precision --steps 2 --warmup 3 --rounds 1 --profile 1 \
+      > "$out/ncu_${model}_${precision}.csv" 2>> "$log"
+    echo "## $model $precision" | tee -a "$out/profile.md"
+    python3 bench/gpu_profile.py "$out/ncu_${model}_${precision}.csv" 2 | head -22 | tee -a "$out/profile.md"
+  done
 fi

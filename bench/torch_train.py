@@ -74,7 +74,7 @@ SPECS = {
 
 def sync(dev):
     if dev.type == "cuda":
-        sync(dev)
+        torch.cuda.synchronize(dev)
 
 
 def peak_rss_mib():

@@ -118,10 +118,10 @@ TEST(Cuda, Bf16AutocastStaysWithinBf16Rounding) {
       {"matmul", {{64, 96}, {96, 80}}, [](V x) { return matmul(x[0], x[1]); }},
       {"linear", {{33, 19}, {19, 11}, {11}}, [](V x) { return linear(x[0], x[1], x[2]); }},
       {"conv2d_bias", {{2, 12, 12, 32}, {3, 3, 32, 64}, {64}}, [](V x) { return conv2d(x[0], x[1], x[2]); }},
-      {"conv2d_same_stride2", {{2, 9, 7, 5}, {3, 3, 5, 6}}, [](V x) {
+      {"conv2d_same_stride2", {{2, 9, 7, 8}, {3, 3, 8, 16}}, [](V x) {
          return conv2d(x[0], x[1], {}, {.strides = {2, 2}, .padding = "same"});
        }},
-      {"conv_transpose2d", {{2, 5, 5, 3}, {3, 3, 4, 3}, {4}}, [](V x) {
+      {"conv_transpose2d", {{2, 5, 5, 8}, {3, 3, 16, 8}, {16}}, [](V x) {
          return conv_transpose2d(x[0], x[1], x[2], {.strides = {2, 2}, .padding = "same"});
        }},
   };
@@ -161,6 +161,27 @@ TEST(Cuda, Bf16AutocastStaysWithinBf16Rounding) {
   }
 }
 
+// A convolution whose channels are not multiples of 8 (a first layer on 1 or
+// 3 input channels) stays f32 under autocast: exactly the f32 result, f32
+// gradients, and a bf16 input is taken in f32.
+TEST(Cuda, AutocastKeepsNarrowConvolutionsInF32) {
+  REQUIRE_CUDA();
+  Generator g(6);
+  Tensor x = uniform({4, 12, 12, 1}, -1.0, 1.0, g).to(Device::cuda());
+  Tensor w = uniform({3, 3, 1, 32}, -1.0, 1.0, g).to(Device::cuda()).set_requires_grad(true);
+  Tensor plain = conv2d(x, w, {}, {.relu = true});
+  Tensor cast;
+  {
+    AutocastScope on;
+    cast = conv2d(x, w, {}, {.relu = true});
+    EXPECT_EQ(conv2d(x.to(DType::bf16), w).dtype(), DType::f32);
+  }
+  EXPECT_EQ(cast.dtype(), DType::f32);
+  EXPECT_EQ(cast.to(Device::cpu()).to_vector<float>(), plain.to(Device::cpu()).to_vector<float>());
+  sum(cast).backward();
+  EXPECT_EQ(w.grad().dtype(), DType::f32);
+}
+
 // The ops between autocast's products keep bf16 on CUDA: each output and
 // each gradient is bf16, within bf16 rounding of the f32 reference run on the
 // same (bf16-representable) inputs.
@@ -187,7 +208,7 @@ TEST(Cuda, Bf16ActivationsStayBf16) {
     auto run = [&](Device on, DType dtype) {
       backend::BackendScope scope(backend::Backend::Ref);
       std::vector<Tensor> in;
-      for (const auto& t : base) in.push_back(t.to(dtype).to(on).set_requires_grad(true));
+      for (const auto& t : base) in.push_back(t.clone().to(dtype).to(on).set_requires_grad(true));
       Tensor y = c.fn(in);
       EXPECT_EQ(y.dtype(), dtype);
       Generator rg(3);

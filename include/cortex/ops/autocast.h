@@ -1,7 +1,9 @@
 // Mixed precision, PyTorch's autocast: while an AutocastScope is alive on this
 // thread, matmul, linear, conv2d and conv_transpose2d run their f32 CUDA
 // operands (weights and biases included) in bf16 on the tensor cores (fp32
-// accumulation) and hand back bf16. The activations that follow (relu, pooling,
+// accumulation) and hand back bf16 -- a convolution whose kernel channels are
+// not multiples of 8 (a first layer on 1 or 3 input channels) stays f32, since
+// the tensor cores cannot take it. The activations that follow (relu, pooling,
 // dropout, reshapes) stay in bf16; softmax, log_softmax and the losses take
 // their bf16 inputs in f32; a bf16 tensor meeting an f32 one in an element-wise
 // op is promoted to f32. The master weights and the optimiser stay f32:

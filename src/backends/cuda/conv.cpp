@@ -17,6 +17,7 @@
 #include "backends/cuda/cuda_kernels.h"
 #include "backends/cuda/cuda_libs.h"
 #include "cortex/backends/kernels.h"
+#include "cortex/core/profiler.h"
 
 namespace cortex::backend::cuda {
 namespace {
@@ -184,6 +185,7 @@ void conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y, con
                     "cudnnFindConvolutionForwardAlgorithmEx");
       });
   const Scalars s;
+  profiler::Scope timed("cudnnConvolutionForward");  // host time of the call (breakdown tables)
   check_cudnn(cudnnConvolutionForward(h, s.one(x.dtype()), plan.x, ptr(xp), plan.w, ptr(wo), plan.conv,
                                       static_cast<cudnnConvolutionFwdAlgo_t>(plan.fwd.algo), ptr(ws),
                                       plan.fwd.workspace, s.zero(x.dtype()), plan.y, ptr(y)),
@@ -216,6 +218,7 @@ void conv2d_backward_data(const Tensor& dy, const Tensor& w, Tensor& dx, const C
                     "cudnnFindConvolutionBackwardDataAlgorithmEx");
       });
   const Scalars s;
+  profiler::Scope timed("cudnnConvolutionBackwardData");
   check_cudnn(cudnnConvolutionBackwardData(h, s.one(dy.dtype()), plan.w, ptr(wo), plan.y, ptr(dy), plan.conv,
                                            static_cast<cudnnConvolutionBwdDataAlgo_t>(plan.bwd_data.algo), ptr(ws),
                                            plan.bwd_data.workspace, s.zero(dy.dtype()), plan.x, ptr(dxp)),
@@ -246,6 +249,7 @@ void conv2d_backward_weight(const Tensor& x, const Tensor& dy, Tensor& dw, Tenso
                     "cudnnFindConvolutionBackwardFilterAlgorithmEx");
       });
   const Scalars s;
+  profiler::Scope timed("cudnnConvolutionBackwardFilter");
   check_cudnn(cudnnConvolutionBackwardFilter(h, s.one(x.dtype()), plan.x, ptr(xp), plan.y, ptr(dy), plan.conv,
                                              static_cast<cudnnConvolutionBwdFilterAlgo_t>(plan.bwd_filter.algo),
                                              ptr(ws), plan.bwd_filter.workspace, s.zero(x.dtype()), plan.w, ptr(dwo)),
