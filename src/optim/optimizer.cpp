@@ -7,6 +7,7 @@
 #include <set>
 
 #include "config_io.h"
+#include "fused.h"
 #include "cortex/autograd/grad_mode.h"
 #include "cortex/ops/creation.h"
 #include "cortex/ops/elementwise.h"
@@ -139,12 +140,14 @@ void Optimizer::step() {
                              "call backward() on the loss first");
   clip_gradients(grads);
   double lr = learning_rate();
+  detail::FusedGroup group;  // fused updates of this step go to the backend together
   for (std::size_t i = 0; i < params_.size(); ++i) {
     if (!grads[i].defined()) continue;
     Tensor& p = params_[i];
     if (weight_decay_) p.copy_(p - p * *weight_decay_ * lr);
     update_step(p, grads[i], slots_[i], lr);
   }
+  group.flush();
   ++iterations_;
 }
 

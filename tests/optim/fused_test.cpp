@@ -1,4 +1,4 @@
-// The fused optimiser update (one kernel per parameter) against the update
+// The fused optimiser update (one kernel per parameter, or per step's group) against the update
 // composed of tensor ops (fused updates switched off): the same steps must
 // agree on the cpu backend, on ref, and on a GPU with the CUDA kernel.
 #include "cortex/optim/optim.h"
@@ -21,12 +21,13 @@ std::vector<std::unique_ptr<Optimizer>> fused_kinds() {
 
 // Four steps of `config` from fixed parameters and gradients on `device`
 // (under `backend` for CPU tensors); the parameters after them, on the host.
-std::vector<Tensor> run(const std::string& config, backend::Backend backend, Device device, bool fused = true) {
+std::vector<Tensor> run(const std::string& config, backend::Backend backend, Device device, bool fused = true,
+                        const std::vector<Shape>& shapes = {{5, 7}, {7}, {2, 3, 4}}) {
   backend::BackendScope scope(backend);
   set_fused_updates(fused);
   Generator gen(3);
   std::vector<Tensor> params;
-  for (const Shape& s : {Shape{5, 7}, Shape{7}, Shape{2, 3, 4}}) {
+  for (const Shape& s : shapes) {
     Tensor p = randn(s, gen).to(device);
     p.set_requires_grad(true);
     params.push_back(p);
@@ -77,6 +78,23 @@ TEST(FusedOptimizer, CudaKernelMatchesComposedUpdate) {
     const auto composed = run(config, backend::Backend::Cpu, Device::cpu(), false);
     const auto fused = run(config, backend::Backend::Cpu, Device::cuda());
     for (std::size_t i = 0; i < composed.size(); ++i) EXPECT_ALL_CLOSE(fused[i], composed[i], 1e-5, 1e-6);
+  }
+}
+
+// On CUDA a step's parameters go to one group kernel: 30 tensors (more than
+// one launch holds), some spanning several blocks, one empty.
+TEST(FusedOptimizer, CudaGroupKernelCoversEveryParameter) {
+  if (!backend::cuda_available()) GTEST_SKIP() << "no CUDA device";
+  std::vector<Shape> shapes;
+  for (int i = 0; i < 30; ++i) shapes.push_back(i % 7 == 3 ? Shape{3, 1700 + i} : Shape{i + 1});
+  shapes[11] = Shape{0};
+  for (const auto& o : fused_kinds()) {
+    const std::string config = o->config_json();
+    SCOPED_TRACE(config);
+    const auto composed = run(config, backend::Backend::Cpu, Device::cpu(), false, shapes);
+    const auto fused = run(config, backend::Backend::Cpu, Device::cuda(), true, shapes);
+    ASSERT_EQ(fused.size(), composed.size());
+    for (std::size_t i = 0; i < composed.size(); ++i) EXPECT_ALL_CLOSE(fused[i], composed[i], 1e-5, 1e-6) << i;
   }
 }
 

@@ -178,6 +178,11 @@ struct Kernels {
   // and v_hat with amsgrad). param, grad and slots contiguous, one shape, f32 or f64.
   // Optional: the optimisers fall back to their composed update without it.
   void (*optimizer_step)(const OptimizerStep& step, Tensor& param, const Tensor& grad, Tensor* slots) = nullptr;
+  // The same update for `count` parameters at once (one optimiser step's
+  // parameters on one device, one dtype); slots[i] holds parameter i's slots.
+  // Optional: without it each parameter gets its own optimizer_step call.
+  void (*optimizer_step_group)(const OptimizerStep& step, Tensor* params, const Tensor* grads, Tensor* const* slots,
+                               std::int64_t count) = nullptr;
 };
 
 // Math modes of the CUDA backend; the defaults are PyTorch's: convolutions

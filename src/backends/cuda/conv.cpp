@@ -24,16 +24,6 @@ namespace {
 
 constexpr std::size_t kFindWorkspace = std::size_t{512} << 20;  // what an algorithm may ask for
 
-cudnnDataType_t cudnn_type(DType d) {
-  switch (d) {
-    case DType::f32: return CUDNN_DATA_FLOAT;
-    case DType::f64: return CUDNN_DATA_DOUBLE;
-    case DType::bf16: return CUDNN_DATA_BFLOAT16;
-    default: break;
-  }
-  fail<DTypeError>("conv2d on cuda expects f32, f64 or bf16, got ", dtype_name(d));
-}
-
 struct Algo {
   bool ready = false;
   int algo = 0;
@@ -73,7 +63,7 @@ Plan& plan_for(const Shape& xs, const Shape& ws, const Shape& ys, const Conv2dPa
   for (std::int64_t v : {xs[0], xs[1], xs[2], xs[3], ys[1], ys[2], ys[3], ws[1], ws[2]})
     if (v > 0x7fffffff) fail("conv2d on cuda handles sizes up to 2^31, got x ", shape_str(xs));
   auto plan = std::make_unique<Plan>();
-  const cudnnDataType_t type = cudnn_type(dtype);
+  const cudnnDataType_t type = cudnn_type(dtype, "conv2d");
   auto i = [](std::int64_t v) { return static_cast<int>(v); };
   check_cudnn(cudnnCreateTensorDescriptor(&plan->x), "cudnnCreateTensorDescriptor");
   check_cudnn(cudnnSetTensor4dDescriptor(plan->x, CUDNN_TENSOR_NHWC, type, i(xs[0]), i(xs[3]), i(xs[1]), i(xs[2])),
@@ -108,7 +98,7 @@ Algo pick(const Perf* results, int count, const char* what) {
   fail<DeviceError>(what, ": cuDNN found no algorithm for this convolution");
 }
 
-void* ptr(const Tensor& t) { return static_cast<char*>(t.storage()->data()) + t.offset() * element_size(t.dtype()); }
+void* ptr(const Tensor& t) { return device_address(t); }
 
 // The algorithm of `slot`: measured once with `find` (a cudnnFind*Ex call given
 // the room for N results, the count, the results and a scratch area of
@@ -126,13 +116,6 @@ Tensor tuned(Algo& slot, Plan& plan, Device dev, const char* what, Find find) {
   check_cudnn(cudnnSetConvolutionMathType(plan.conv, slot.math), "cudnnSetConvolutionMathType");
   return scratch(slot.workspace, dev);
 }
-
-struct Scalars {
-  float f1 = 1.0f, f0 = 0.0f;
-  double d1 = 1.0, d0 = 0.0;
-  const void* one(DType d) const { return d == DType::f64 ? static_cast<const void*>(&d1) : &f1; }
-  const void* zero(DType d) const { return d == DType::f64 ? static_cast<const void*>(&d0) : &f0; }
-};
 
 // x padded explicitly when the padding is asymmetric (zeros around a copy).
 Tensor padded_input(const Tensor& x, const Conv2dParams& p) {
@@ -184,7 +167,7 @@ void conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y, con
                                                            ptr(y), n, count, perf, find_ws, kFindWorkspace),
                     "cudnnFindConvolutionForwardAlgorithmEx");
       });
-  const Scalars s;
+  const CudnnScalars s;
   profiler::Scope timed("cudnnConvolutionForward");  // host time of the call (breakdown tables)
   check_cudnn(cudnnConvolutionForward(h, s.one(x.dtype()), plan.x, ptr(xp), plan.w, ptr(wo), plan.conv,
                                       static_cast<cudnnConvolutionFwdAlgo_t>(plan.fwd.algo), ptr(ws),
@@ -217,7 +200,7 @@ void conv2d_backward_data(const Tensor& dy, const Tensor& w, Tensor& dx, const C
                                                                 kFindWorkspace),
                     "cudnnFindConvolutionBackwardDataAlgorithmEx");
       });
-  const Scalars s;
+  const CudnnScalars s;
   profiler::Scope timed("cudnnConvolutionBackwardData");
   check_cudnn(cudnnConvolutionBackwardData(h, s.one(dy.dtype()), plan.w, ptr(wo), plan.y, ptr(dy), plan.conv,
                                            static_cast<cudnnConvolutionBwdDataAlgo_t>(plan.bwd_data.algo), ptr(ws),
@@ -248,7 +231,7 @@ void conv2d_backward_weight(const Tensor& x, const Tensor& dy, Tensor& dw, Tenso
                                                                   kFindWorkspace),
                     "cudnnFindConvolutionBackwardFilterAlgorithmEx");
       });
-  const Scalars s;
+  const CudnnScalars s;
   profiler::Scope timed("cudnnConvolutionBackwardFilter");
   check_cudnn(cudnnConvolutionBackwardFilter(h, s.one(x.dtype()), plan.x, ptr(xp), plan.y, ptr(dy), plan.conv,
                                              static_cast<cudnnConvolutionBwdFilterAlgo_t>(plan.bwd_filter.algo),

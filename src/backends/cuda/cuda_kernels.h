@@ -35,11 +35,20 @@ void batch_norm(const Tensor& x, const Tensor* gamma, const Tensor* beta, bool t
 void batch_norm_backward(const Tensor& x, const Tensor& dy, const Tensor* gamma, const Tensor& mean, const Tensor& var,
                          double eps, const Tensor& workspace, Tensor& dx, Tensor* dgamma, Tensor* dbeta);
 void optimizer_step(const OptimizerStep& step, Tensor& param, const Tensor& grad, Tensor* slots);
+void optimizer_step_group(const OptimizerStep& step, Tensor* params, const Tensor* grads, Tensor* const* slots,
+                          std::int64_t count);
 
 // Helpers shared by the kernels above.
 void add_bias(Tensor& out, const Tensor& bias);    // out (..., C) += bias (C); contiguous
 void sum_columns(const Tensor& x, Tensor& out);    // out (C) = sum of x (..., C) over the leading axes
 void variance_from_invstd(const Tensor& invstd, double eps, Tensor& var);  // var = 1 / invstd^2 - eps
+// Pooling by this backend's own kernels (pool.cpp sends cuDNN what it cannot
+// describe: asymmetric padding); their workspace is the i32 argmax.
+// Throws the error that names what is wrong when x and y do not fit p.
+void check_pool2d(const Pool2dParams& p, const Shape& x, const Shape& y, const char* what);
+void pool2d_direct(const Pool2dParams& p, const Tensor& x, Tensor& y, Tensor* workspace);
+void pool2d_backward_direct(const Pool2dParams& p, const Tensor& x, const Tensor& dy, const Tensor& workspace,
+                            Tensor& dx);
 void synchronize(Device device);                   // waits for the device's stream
 // Queues a copy of host memory to the device without stalling the stream
 // (through a pinned staging buffer); `src` may be freed when it returns.

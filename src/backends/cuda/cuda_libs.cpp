@@ -56,6 +56,16 @@ cudnnHandle_t cudnn_handle(Device device) {
   return h;
 }
 
+cudnnDataType_t cudnn_type(DType dtype, const char* what) {
+  switch (dtype) {
+    case DType::f32: return CUDNN_DATA_FLOAT;
+    case DType::f64: return CUDNN_DATA_DOUBLE;
+    case DType::bf16: return CUDNN_DATA_BFLOAT16;
+    default: break;
+  }
+  fail<DTypeError>(what, " on cuda expects f32, f64 or bf16, got ", dtype_name(dtype));
+}
+
 Tensor scratch(std::size_t nbytes, Device device) {
   return Tensor::empty({static_cast<std::int64_t>(nbytes)}, DType::u8, device);
 }

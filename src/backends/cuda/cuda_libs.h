@@ -16,6 +16,23 @@ void check_cudnn(cudnnStatus_t status, const char* what);
 cublasHandle_t cublas_handle(Device device);  // created on first use, bound to stream(device)
 cudnnHandle_t cudnn_handle(Device device);
 
+// cuDNN's element type for f32, f64 and bf16; anything else is a DTypeError naming `what`.
+cudnnDataType_t cudnn_type(DType dtype, const char* what);
+
+// The blend factors alpha = 1 and beta = 0 in the precision cuDNN reads them
+// in: double for f64 data, float otherwise.
+struct CudnnScalars {
+  float f1 = 1.0f, f0 = 0.0f;
+  double d1 = 1.0, d0 = 0.0;
+  const void* one(DType d) const { return d == DType::f64 ? static_cast<const void*>(&d1) : &f1; }
+  const void* zero(DType d) const { return d == DType::f64 ? static_cast<const void*>(&d0) : &f0; }
+};
+
+// The device address of a tensor's first element, as the libraries take it.
+inline void* device_address(const Tensor& t) {
+  return static_cast<char*>(t.storage()->data()) + t.offset() * static_cast<std::int64_t>(element_size(t.dtype()));
+}
+
 // A device buffer of `nbytes` from the tensor allocator (stream-ordered, so
 // it may be released as soon as the work using it has been queued).
 Tensor scratch(std::size_t nbytes, Device device);

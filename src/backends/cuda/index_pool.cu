@@ -1,9 +1,9 @@
 // Gather / scatter-add (embedding lookups, index_select and their gradients)
 // and 2-D pooling on NHWC tensors, on CUDA.
 //
-// Pooling is written here rather than taken from cuDNN: cuDNN pools with
-// symmetric padding only (Keras's "same" pads bottom/right more), and its max
-// backward wants y as well as x. The forward writes, for max pooling, the
+// Pooling goes to cuDNN (pool.cpp) except where cuDNN cannot describe it:
+// cuDNN pads symmetrically, and Keras's "same" pads bottom/right more. Those
+// windows come here. The forward writes, for max pooling, the
 // flat index h * W + w of each window's maximum (i32) into the workspace; the
 // backward walks the input: each input cell sums the gradients of the windows
 // that chose it (no atomics, so results are deterministic).
@@ -283,7 +283,11 @@ void scatter_add(const Tensor& src, const Tensor& index, Tensor& out) {
   check_bad_index(flag, N, "scatter_add");
 }
 
-void pool2d(const Pool2dParams& p, const Tensor& x, Tensor& y, Tensor* workspace) {
+void check_pool2d(const Pool2dParams& p, const Shape& x, const Shape& y, const char* what) {
+  pool_geometry(p, x, y, what);
+}
+
+void pool2d_direct(const Pool2dParams& p, const Tensor& x, Tensor& y, Tensor* workspace) {
   const PoolGeo g = pool_geometry(p, x.shape(), y.shape(), "pool2d");
   const bool is_max = p.kind == PoolKind::max;
   const std::int64_t n = y.numel();
@@ -306,7 +310,8 @@ void pool2d(const Pool2dParams& p, const Tensor& x, Tensor& y, Tensor* workspace
   check_launch("pool2d");
 }
 
-void pool2d_backward(const Pool2dParams& p, const Tensor& x, const Tensor& dy, const Tensor& workspace, Tensor& dx) {
+void pool2d_backward_direct(const Pool2dParams& p, const Tensor& x, const Tensor& dy, const Tensor& workspace,
+                             Tensor& dx) {
   const PoolGeo g = pool_geometry(p, x.shape(), dy.shape(), "pool2d_backward");
   const bool is_max = p.kind == PoolKind::max;
   const std::int32_t* ws = nullptr;

@@ -26,7 +26,7 @@ struct Descriptors {
       fail<ShapeError>(what, " on cuda expects a contiguous x of shape (..., C), got ", shape_str(s));
     for (std::int64_t v : s)
       if (v > 0x7fffffff) fail(what, " on cuda handles sizes up to 2^31, got x ", shape_str(s));
-    const cudnnDataType_t type = dtype == DType::f32 ? CUDNN_DATA_FLOAT : CUDNN_DATA_DOUBLE;
+    const cudnnDataType_t type = cudnn_type(dtype, what);
     auto i = [](std::int64_t v) { return static_cast<int>(v); };
     check_cudnn(cudnnCreateTensorDescriptor(&x), "cudnnCreateTensorDescriptor");
     check_cudnn(cudnnCreateTensorDescriptor(&channel), "cudnnCreateTensorDescriptor");
@@ -62,19 +62,7 @@ void expect_channel(const Tensor* t, const Tensor& x, const char* what, const ch
                      x.shape().back(), "], got ", dtype_name(t->dtype()), " ", shape_str(t->shape()));
 }
 
-void* ptr(const Tensor& t) {
-  return static_cast<char*>(t.storage()->data()) + t.offset() * static_cast<std::int64_t>(element_size(t.dtype()));
-}
-
-// alpha = 1, beta = 0 in the precision cuDNN reads them in.
-struct Blend {
-  float f1 = 1.0f, f0 = 0.0f;
-  double d1 = 1.0, d0 = 0.0;
-  bool f64;
-  explicit Blend(DType d) : f64(d == DType::f64) {}
-  const void* one() const { return f64 ? static_cast<const void*>(&d1) : &f1; }
-  const void* zero() const { return f64 ? static_cast<const void*>(&d0) : &f0; }
-};
+void* ptr(const Tensor& t) { return device_address(t); }
 
 }  // namespace
 
@@ -89,10 +77,11 @@ void batch_norm(const Tensor& x, const Tensor* gamma, const Tensor* beta, bool t
   if (x.numel() == 0) return;
   DeviceGuard guard(x.device());
   const Tensor g = or_filled(gamma, x, 1.0), b = or_filled(beta, x, 0.0);
-  const Blend blend(x.dtype());
+  const CudnnScalars scalars;
+  const void *one = scalars.one(x.dtype()), *zero = scalars.zero(x.dtype());
   cudnnHandle_t h = cudnn_handle(x.device());
   if (!training) {
-    check_cudnn(cudnnBatchNormalizationForwardInference(h, CUDNN_BATCHNORM_SPATIAL, blend.one(), blend.zero(), d.x,
+    check_cudnn(cudnnBatchNormalizationForwardInference(h, CUDNN_BATCHNORM_SPATIAL, one, zero, d.x,
                                                         ptr(x), d.x, ptr(y), d.channel, ptr(g), ptr(b), ptr(mean),
                                                         ptr(var), eps),
                 "cudnnBatchNormalizationForwardInference");
@@ -100,7 +89,7 @@ void batch_norm(const Tensor& x, const Tensor* gamma, const Tensor* beta, bool t
   }
   Tensor invstd = Tensor::empty({x.shape().back()}, x.dtype(), x.device());
   // No running averages here (the op keeps Keras's, from the biased variance).
-  check_cudnn(cudnnBatchNormalizationForwardTraining(h, CUDNN_BATCHNORM_SPATIAL, blend.one(), blend.zero(), d.x,
+  check_cudnn(cudnnBatchNormalizationForwardTraining(h, CUDNN_BATCHNORM_SPATIAL, one, zero, d.x,
                                                      ptr(x), d.x, ptr(y), d.channel, ptr(g), ptr(b), 0.0, nullptr,
                                                      nullptr, eps, ptr(mean), ptr(invstd)),
               "cudnnBatchNormalizationForwardTraining");
@@ -126,10 +115,11 @@ void batch_norm_backward(const Tensor& x, const Tensor& dy, const Tensor* gamma,
   const Tensor g = or_filled(gamma, x, 1.0);
   const Tensor dg = dgamma != nullptr ? *dgamma : Tensor::empty({x.shape().back()}, x.dtype(), x.device());
   const Tensor db = dbeta != nullptr ? *dbeta : Tensor::empty({x.shape().back()}, x.dtype(), x.device());
-  const Blend blend(x.dtype());
+  const CudnnScalars scalars;
+  const void *one = scalars.one(x.dtype()), *zero = scalars.zero(x.dtype());
   // Without the forward's saved statistics cuDNN recomputes them from x.
-  check_cudnn(cudnnBatchNormalizationBackward(cudnn_handle(x.device()), CUDNN_BATCHNORM_SPATIAL, blend.one(),
-                                              blend.zero(), blend.one(), blend.zero(), d.x, ptr(x), d.x, ptr(dy), d.x,
+  check_cudnn(cudnnBatchNormalizationBackward(cudnn_handle(x.device()), CUDNN_BATCHNORM_SPATIAL, one,
+                                              zero, one, zero, d.x, ptr(x), d.x, ptr(dy), d.x,
                                               ptr(dx), d.channel, ptr(g), ptr(dg), ptr(db), eps,
                                               saved ? ptr(mean) : nullptr, saved ? ptr(workspace) : nullptr),
               "cudnnBatchNormalizationBackward");

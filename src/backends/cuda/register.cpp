@@ -31,6 +31,7 @@ void register_cuda(Kernels& row) {
   row.batch_norm = cuda::batch_norm;
   row.batch_norm_backward = cuda::batch_norm_backward;
   row.optimizer_step = cuda::optimizer_step;
+  row.optimizer_step_group = cuda::optimizer_step_group;
 }
 
 }  // namespace cortex::backend
