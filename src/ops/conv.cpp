@@ -82,11 +82,6 @@ bool tensor_core_channels(const Tensor& w) {
   return w.defined() && w.dim() == 4 && w.shape()[2] % 8 == 0 && w.shape()[3] % 8 == 0;
 }
 
-// Autocast applies when it is on and an operand is an f32 CUDA tensor.
-bool autocast_applies(const Tensor& x, const Tensor& w, const Tensor& bias) {
-  return detail::autocasts(x) || detail::autocasts(w) || detail::autocasts(bias);
-}
-
 // Runs op (conv2d or conv_transpose2d) under autocast: on bf16 copies, or in
 // f32 with autocast off for the call where the channels do not fit.
 template <typename Op>
@@ -105,7 +100,8 @@ Tensor bias_grad(const Tensor& g) { return sum(g.reshape({-1, g.shape()[3]}), {0
 
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dOptions& o) {
   const char* op = "conv2d";
-  if (autocast_applies(x, w, bias)) return autocast_conv(conv2d, x, w, bias, o);  // the relu in the conv's dtype
+  // Under autocast the relu runs in the conv's dtype.
+  if (detail::autocast_applies({&x, &w, &bias})) return autocast_conv(conv2d, x, w, bias, o);
   check_operands(x, w, bias, op);
   Conv2dParams p = params(o, op);
   std::int64_t n = x.shape()[0], h = x.shape()[1], wd = x.shape()[2], c = x.shape()[3];
@@ -161,7 +157,7 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2d
 Tensor conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dOptions& o) {
   const char* op = "conv_transpose2d";
   if (o.relu) fail<ValueError>(op, " does not fuse a relu (Conv2dOptions::relu is for conv2d); apply relu() to its output");
-  if (autocast_applies(x, w, bias)) return autocast_conv(conv_transpose2d, x, w, bias, o);
+  if (detail::autocast_applies({&x, &w, &bias})) return autocast_conv(conv_transpose2d, x, w, bias, o);
   check_operands(x, w, bias, op);
   Conv2dParams p = params(o, op);
   std::int64_t n = x.shape()[0], h = x.shape()[1], wd = x.shape()[2], c = x.shape()[3];

@@ -31,6 +31,10 @@ Tensor reduce_per_sample(const Tensor& per_element, Reduction r) {
   return reduce(per_element.dim() == 0 ? per_element : mean(per_element, {-1}), r);
 }
 
+// Losses compute in f32 when given bf16 (autocast's activations), as PyTorch's
+// do under autocast; the cast is recorded, so the gradient comes back in bf16.
+Tensor in_f32(const Tensor& t) { return t.defined() && t.dtype() == DType::bf16 ? t.to(DType::f32) : t; }
+
 void check_logits(const Tensor& logits, const char* op) {
   detail::check_defined(logits, op, "the logits");
   detail::check_floating(logits, op);
@@ -54,9 +58,8 @@ Tensor row_weights(const Tensor& g, std::int64_t n, Reduction r) {
 }  // namespace
 
 Tensor softmax_cross_entropy(const Tensor& logits_in, const Tensor& targets_in, Reduction r) {
-  // In f32 under autocast, as PyTorch's losses.
-  const Tensor logits = detail::to_f32_if_autocast(logits_in);
-  const Tensor targets = detail::to_f32_if_autocast(targets_in);
+  const Tensor logits = in_f32(logits_in);
+  const Tensor targets = in_f32(targets_in);
   const char* op = "softmax_cross_entropy";
   check_logits(logits, op);
   check_same_shape(logits, targets, op, "targets");
@@ -65,7 +68,7 @@ Tensor softmax_cross_entropy(const Tensor& logits_in, const Tensor& targets_in, 
   // One kernel gives each row's loss and, when the logits need it, the
   // gradient softmax * sum(t) - t, so the backward is one product.
   const std::int64_t n = logits.shape()[0];
-  const bool nl = logits.requires_grad(), nt = targets.requires_grad();
+  const bool nl = autograd::needs_grad({&logits}), nt = autograd::needs_grad({&targets});
   Tensor rows = detail::alloc({n}, logits.dtype(), logits.device());
   Tensor dl = nl ? detail::alloc(logits.shape(), logits.dtype(), logits.device()) : Tensor();
   detail::kernel(&Kernels::softmax_cross_entropy, logits.device(), op)(
@@ -83,7 +86,7 @@ Tensor softmax_cross_entropy(const Tensor& logits_in, const Tensor& targets_in, 
 }
 
 Tensor sparse_softmax_cross_entropy(const Tensor& logits_in, const Tensor& labels, Reduction r) {
-  const Tensor logits = detail::to_f32_if_autocast(logits_in);
+  const Tensor logits = in_f32(logits_in);
   const char* op = "sparse_softmax_cross_entropy";
   check_logits(logits, op);
   detail::check_defined(labels, op, "the labels");
@@ -95,8 +98,8 @@ Tensor sparse_softmax_cross_entropy(const Tensor& logits_in, const Tensor& label
 }
 
 Tensor categorical_cross_entropy(const Tensor& probs_in, const Tensor& targets_in, Reduction r, double eps) {
-  const Tensor probs = detail::to_f32_if_autocast(probs_in);
-  const Tensor targets = detail::to_f32_if_autocast(targets_in);
+  const Tensor probs = in_f32(probs_in);
+  const Tensor targets = in_f32(targets_in);
   const char* op = "categorical_cross_entropy";
   check_logits(probs, op);
   check_same_shape(probs, targets, op, "targets");
@@ -105,8 +108,8 @@ Tensor categorical_cross_entropy(const Tensor& probs_in, const Tensor& targets_i
 }
 
 Tensor mse(const Tensor& pred_in, const Tensor& target_in, Reduction r) {
-  const Tensor pred = detail::to_f32_if_autocast(pred_in);
-  const Tensor target = detail::to_f32_if_autocast(target_in);
+  const Tensor pred = in_f32(pred_in);
+  const Tensor target = in_f32(target_in);
   detail::check_defined(pred, "mse", "the predictions");
   check_same_shape(pred, target, "mse", "targets");
   Tensor sq = square(pred - target);
@@ -114,8 +117,8 @@ Tensor mse(const Tensor& pred_in, const Tensor& target_in, Reduction r) {
 }
 
 Tensor binary_cross_entropy(const Tensor& probs_in, const Tensor& targets_in, Reduction r, double eps) {
-  const Tensor probs = detail::to_f32_if_autocast(probs_in);
-  const Tensor targets = detail::to_f32_if_autocast(targets_in);
+  const Tensor probs = in_f32(probs_in);
+  const Tensor targets = in_f32(targets_in);
   detail::check_defined(probs, "binary_cross_entropy", "the probabilities");
   check_same_shape(probs, targets, "binary_cross_entropy", "targets");
   Tensor p = clamp(probs, eps, 1.0 - eps);
@@ -124,8 +127,8 @@ Tensor binary_cross_entropy(const Tensor& probs_in, const Tensor& targets_in, Re
 }
 
 Tensor binary_cross_entropy_with_logits(const Tensor& logits_in, const Tensor& targets_in, Reduction r) {
-  const Tensor logits = detail::to_f32_if_autocast(logits_in);
-  const Tensor targets = detail::to_f32_if_autocast(targets_in);
+  const Tensor logits = in_f32(logits_in);
+  const Tensor targets = in_f32(targets_in);
   detail::check_defined(logits, "binary_cross_entropy_with_logits", "the logits");
   check_same_shape(logits, targets, "binary_cross_entropy_with_logits", "targets");
   // softplus(x) - x t; the softplus kernel is stable for any x and its

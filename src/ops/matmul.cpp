@@ -84,7 +84,7 @@ Tensor matmul_nd(const Tensor& a, const Tensor& b) {
 Tensor matmul(const Tensor& a, const Tensor& b) {
   detail::check_defined(a, "matmul", "a");
   detail::check_defined(b, "matmul", "b");
-  if (detail::autocasts(a) || detail::autocasts(b))  // in bf16, and the product stays bf16
+  if (detail::autocast_applies({&a, &b}))  // in bf16, and the product stays bf16
     return matmul(detail::to_bf16_if_autocast(a), detail::to_bf16_if_autocast(b));
   check_matmul(a, b, "matmul");
   if (a.dim() == 0 || b.dim() == 0)
@@ -99,7 +99,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
   detail::check_defined(x, "linear", "x");
   detail::check_defined(w, "linear", "the weight");
-  if (detail::autocasts(x) || detail::autocasts(w) || detail::autocasts(b))  // bias included; the output stays bf16
+  if (detail::autocast_applies({&x, &w, &b}))  // bias included; the output stays bf16
     return linear(detail::to_bf16_if_autocast(x), detail::to_bf16_if_autocast(w), detail::to_bf16_if_autocast(b));
   check_matmul(x, w, "linear");
   if (w.dim() != 2 || x.dim() < 1 || x.shape().back() != w.shape()[0])

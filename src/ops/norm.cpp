@@ -1,6 +1,7 @@
-// Batch normalisation: one kernel each way (oneDNN on the cpu backend, cuDNN on
-// CUDA); the moving averages are updated here, from the batch statistics the
-// kernel returns.
+// Batch normalisation: one kernel each way in training (oneDNN on the cpu
+// backend, cuDNN on CUDA); the moving averages are updated here, from the batch
+// statistics the kernel returns. In evaluation the forward is the kernel and
+// the backward (rarely wanted: frozen statistics) is composed of tensor ops.
 #include "cortex/ops/norm.h"
 
 #include "cortex/autograd/grad_mode.h"
@@ -38,6 +39,8 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& gamma, const Tensor& beta, T
   if (!(o.momentum >= 0.0 && o.momentum <= 1.0)) fail<ValueError>(op, " expects momentum in [0, 1], got ", o.momentum);
   if (!(o.epsilon > 0.0)) fail<ValueError>(op, " expects epsilon > 0, got ", o.epsilon);
   const std::int64_t channels = x.shape().back();
+  if (o.training && x.numel() == 0)
+    fail<ShapeError>(op, " in training needs at least one row for the batch statistics, got x ", shape_str(x.shape()));
   check_channel(gamma, x, channels, "gamma");
   check_channel(beta, x, channels, "beta");
   detail::check_defined(moving_mean, op, "the moving mean");

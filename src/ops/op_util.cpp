@@ -30,6 +30,15 @@ thread_local bool autocast_on = false;
 bool autocasts(const Tensor& t) {
   return autocast_on && t.defined() && t.dtype() == DType::f32 && t.device().is_cuda();
 }
+bool autocast_applies(std::initializer_list<const Tensor*> operands) {
+  bool any = false;
+  for (const Tensor* t : operands) {
+    if (!t->defined()) continue;
+    if (t->dtype() != DType::f32 && t->dtype() != DType::bf16) return false;
+    any = any || autocasts(*t);
+  }
+  return any;
+}
 Tensor to_bf16_if_autocast(const Tensor& t) { return autocasts(t) ? t.to(DType::bf16) : t; }
 Tensor to_f32_if_autocast(const Tensor& t) {
   return autocast_on && t.defined() && t.dtype() == DType::bf16 ? t.to(DType::f32) : t;

@@ -32,11 +32,15 @@ void check_floating_or_bf16(const Tensor& t, const char* op);
 //  - autocasts(t): an AutocastScope is alive and t is an f32 CUDA tensor. Matmul,
 //    linear and the convolutions then run on bf16 copies (to_bf16) of their
 //    operands and return bf16;
-//  - the ops that need range or precision (softmax, log_softmax, the losses)
-//    take bf16 inputs in f32 under autocast (to_f32);
+//  - softmax and log_softmax take bf16 inputs in f32 under autocast (to_f32);
+//    the losses and batch_norm always do;
 //  - the rest run in their input's dtype, and mixed bf16/f32 operands of an
 //    element-wise op meet in f32 (type promotion, as PyTorch's).
 bool autocasts(const Tensor& t);
+// Autocast applies to a product or convolution: autocasts() holds for one of
+// its operands and every defined operand is f32 or bf16 (other dtypes go on to
+// the op's own checks, whose error then names the dtypes the caller passed).
+bool autocast_applies(std::initializer_list<const Tensor*> operands);
 Tensor to_bf16_if_autocast(const Tensor& t);  // t.to(bf16) when autocasts(t); else t (undefined stays so)
 Tensor to_f32_if_autocast(const Tensor& t);   // t.to(f32) when autocast is on and t is bf16; else t
 void check_same_dtype(const Tensor& a, const Tensor& b, const char* op);

@@ -103,7 +103,7 @@ Tensor argmax(const Tensor& x, std::int64_t axis, bool keepdims) { return arg_ex
 Tensor argmin(const Tensor& x, std::int64_t axis, bool keepdims) { return arg_extreme(ReduceOp::argmin, x, axis, keepdims); }
 
 Tensor var(const Tensor& x, const Axes& axes, bool keepdims, std::int64_t correction) {
-  detail::check_floating(x, "var");
+  detail::check_floating_or_bf16(x, "var");
   Plan p = plan(x, axes, "var");
   if (correction < 0) fail<ValueError>("var expects correction >= 0, got ", correction);
   Tensor centred = x - mean(x, axes, true);
@@ -116,7 +116,7 @@ Tensor std(const Tensor& x, const Axes& axes, bool keepdims, std::int64_t correc
 }
 
 Tensor logsumexp(const Tensor& x, const Axes& axes, bool keepdims) {
-  detail::check_floating(x, "logsumexp");
+  detail::check_floating_or_bf16(x, "logsumexp");
   Tensor m;
   {
     NoGradGuard constant;  // the shift cancels in the gradient

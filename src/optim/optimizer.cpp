@@ -141,11 +141,19 @@ void Optimizer::step() {
   clip_gradients(grads);
   double lr = learning_rate();
   detail::FusedGroup group;  // fused updates of this step go to the backend together
-  for (std::size_t i = 0; i < params_.size(); ++i) {
-    if (!grads[i].defined()) continue;
-    Tensor& p = params_[i];
-    if (weight_decay_) p.copy_(p - p * *weight_decay_ * lr);
-    update_step(p, grads[i], slots_[i], lr);
+  try {
+    for (std::size_t i = 0; i < params_.size(); ++i) {
+      if (!grads[i].defined()) continue;
+      Tensor& p = params_[i];
+      if (weight_decay_) p.copy_(p - p * *weight_decay_ * lr);
+      update_step(p, grads[i], slots_[i], lr);
+    }
+  } catch (...) {  // the parameters before the failing one are updated, as without the group
+    try {
+      group.flush();
+    } catch (...) {
+    }
+    throw;
   }
   group.flush();
   ++iterations_;

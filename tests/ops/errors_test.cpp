@@ -76,6 +76,8 @@ TEST(OpErrors, BatchNormBadInputs) {
   expect_error<ShapeError>([&] { batch_norm(zeros({3}), {}, {}, mm, mv); }, {"(batch, ..., channels)", "[3]"});
   expect_error<ValueError>([&] { batch_norm(zeros({2, 3}), {}, {}, mm, mv, {.momentum = 1.5}); }, {"momentum", "1.5"});
   expect_error<DTypeError>([&] { batch_norm(zeros({2, 3}, DType::f64), {}, {}, mm, mv); }, {"f64", "f32"});
+  expect_error<ShapeError>([&] { batch_norm(zeros({0, 3}), {}, {}, mm, mv); }, {"at least one row", "[0, 3]"});
+  EXPECT_EQ(batch_norm(zeros({0, 3}), {}, {}, mm, mv, {.training = false}).numel(), 0);
   EXPECT_EQ(mm.to_vector<float>(), std::vector<float>(3, 0.0f)) << "a failed call leaves the averages alone";
 }
 
@@ -100,8 +102,27 @@ TEST(OpValues, Bf16MeetingF32IsPromotedToF32) {
   EXPECT_EQ(a.grad().dtype(), DType::bf16);
   EXPECT_EQ(b.grad().dtype(), DType::f32);
   // bf16 rounds 0.1 to 0.10009765625 and 0.3 to 0.30078125.
-  EXPECT_EQ(a.grad().to(DType::f32).to_vector<float>(), (std::vector<float>{0.10009765625f, 0.2001953125f, 0.30078125f}));
+  EXPECT_EQ(a.grad().to(DType::f32).to_vector<float>(),
+            (std::vector<float>{0.10009765625f, 0.2001953125f, 0.30078125f}));
   EXPECT_ALL_CLOSE(b.grad(), from_vector<float>({2.0f, 3.5f, -2.0f}), 1e-6, 1e-6);
+}
+
+// A loss given bf16 logits computes in f32: the f32 loss of the same
+// (bf16-rounded) numbers, and the logits' gradient in bf16.
+TEST(OpValues, LossesTakeBf16InF32) {
+  Generator g(2);
+  Tensor rounded = (randn({6, 5}, g) * 3.0).to(DType::bf16).to(DType::f32);
+  Tensor targets = softmax(randn({6, 5}, g));
+  Tensor expected = softmax_cross_entropy(rounded, targets);
+  Tensor logits = rounded.to(DType::bf16).set_requires_grad(true);
+  Tensor loss = softmax_cross_entropy(logits, targets);
+  EXPECT_EQ(loss.dtype(), DType::f32);
+  EXPECT_EQ(loss.item(), expected.item());
+  loss.backward();
+  EXPECT_EQ(logits.grad().dtype(), DType::bf16);
+  Tensor want = (softmax(rounded) - targets) / 6.0;
+  EXPECT_ALL_CLOSE(logits.grad().to(DType::f32), want, 1e-2, 1e-3);
+  EXPECT_EQ(mse(logits, rounded).item(), 0.0);
 }
 
 TEST(OpErrors, RankZeroAndEmptyInputs) {

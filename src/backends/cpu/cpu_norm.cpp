@@ -17,7 +17,8 @@ using dnnl::normalization_flags;
 using dnnl::prop_kind;
 
 // True when every operand is f32 and contiguous with the shapes of the contract.
-bool fits(const Tensor& x, std::initializer_list<const Tensor*> per_channel, std::initializer_list<const Tensor*> like_x) {
+bool fits(const Tensor& x, std::initializer_list<const Tensor*> per_channel,
+          std::initializer_list<const Tensor*> like_x) {
   if (x.dtype() != DType::f32 || !x.is_contiguous() || x.dim() < 1 || x.numel() == 0) return false;
   const std::int64_t C = x.shape().back();
   for (const Tensor* t : per_channel)
@@ -89,10 +90,10 @@ void batch_norm_backward(const Tensor& x, const Tensor& dy, const Tensor* gamma,
         const normalization_flags f = flags(scale, shift, false);
         const auto prim = cached<dnnl::batch_normalization_backward>(
             key("bn_bwd", x.shape(), eps, static_cast<int>(f)), [&] {
+              const prop_kind kind = scale || shift ? prop_kind::backward : prop_kind::backward_data;
               return dnnl::batch_normalization_backward(dnnl::batch_normalization_backward::primitive_desc(
-                  dnnl::batch_normalization_backward::desc(scale || shift ? prop_kind::backward : prop_kind::backward_data,
-                                                           data, data, static_cast<float>(eps), f),
-                  engine(), forward_pd(data, eps, f, true)));
+                  dnnl::batch_normalization_backward::desc(kind, data, data, static_cast<float>(eps), f), engine(),
+                  forward_pd(data, eps, f, true)));
             });
         const std::size_t channel_bytes = static_cast<std::size_t>(x.shape().back()) * sizeof(float);
         std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memory(data, engine(), handle(x))},

@@ -1,7 +1,8 @@
 // Fills the cpu row of the dispatch table: oneDNN for matmul, convolution,
 // pooling and batch normalisation, OpenMP loops for the rest (the fused optimiser step in f32 among
-// them); gather, scatter_add, bernoulli and softmax cross-entropy are the
-// reference's (threaded where it matters).
+// them); gather, scatter_add and bernoulli are the reference's (threaded), and
+// so is softmax cross-entropy (one pass per row, single-threaded: rows x classes
+// is small next to the layers before it).
 #include "backends/cpu/cpu_kernels.h"
 
 namespace cortex::backend {

@@ -67,7 +67,7 @@ __global__ void variance_kernel(const T* invstd, T* var, std::int64_t n, double 
   for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
        i += static_cast<std::int64_t>(blockDim.x) * gridDim.x) {
     const double s = static_cast<double>(invstd[i]);
-    var[i] = static_cast<T>(1.0 / (s * s) - eps);
+    var[i] = static_cast<T>(fmax(0.0, 1.0 / (s * s) - eps));  // a constant channel rounds to about +-1e-10
   }
 }
 

@@ -42,8 +42,8 @@ void optimizer_step_group(const OptimizerStep& step, Tensor* params, const Tenso
 void add_bias(Tensor& out, const Tensor& bias);    // out (..., C) += bias (C); contiguous
 void sum_columns(const Tensor& x, Tensor& out);    // out (C) = sum of x (..., C) over the leading axes
 void variance_from_invstd(const Tensor& invstd, double eps, Tensor& var);  // var = 1 / invstd^2 - eps
-// Pooling by this backend's own kernels (pool.cpp sends cuDNN what it cannot
-// describe: asymmetric padding); their workspace is the i32 argmax.
+// Pooling by this backend's own kernels, for what cuDNN cannot describe
+// (asymmetric padding; pool.cpp sends them here); their workspace is the i32 argmax.
 // Throws the error that names what is wrong when x and y do not fit p.
 void check_pool2d(const Pool2dParams& p, const Shape& x, const Shape& y, const char* what);
 void pool2d_direct(const Pool2dParams& p, const Tensor& x, Tensor& y, Tensor* workspace);

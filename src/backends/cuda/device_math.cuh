@@ -39,12 +39,9 @@ void device_visit_float(DType dtype, const char* what, F&& f) {
 template <typename F>
 void device_visit_float_or_bf16(DType dtype, const char* what, F&& f) {
   if (dtype == DType::bf16) return f(bf16_t{});
-  switch (dtype) {
-    case DType::f32: return f(float{});
-    case DType::f64: return f(double{});
-    default: break;
-  }
-  fail<DTypeError>(what, " on cuda expects f32, f64 or bf16, got ", dtype_name(dtype));
+  if (dtype != DType::f32 && dtype != DType::f64)
+    fail<DTypeError>(what, " on cuda expects f32, f64 or bf16, got ", dtype_name(dtype));
+  device_visit_float(dtype, what, std::forward<F>(f));
 }
 
 // The type a kernel computes in for elements stored as T: float for bf16.

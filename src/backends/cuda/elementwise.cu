@@ -49,7 +49,8 @@ __device__ void dense_loop(std::int64_t n, PackFn pack, OneFn one) {
 }
 
 bool aligned16(const Tensor& t) {
-  const auto* p = static_cast<const char*>(t.storage()->data()) + t.offset() * static_cast<std::int64_t>(element_size(t.dtype()));
+  const auto* p = static_cast<const char*>(t.storage()->data()) +
+                  t.offset() * static_cast<std::int64_t>(element_size(t.dtype()));
   return reinterpret_cast<std::uintptr_t>(p) % 16 == 0;
 }
 
@@ -95,7 +96,8 @@ void copy_on_device(const Tensor& src, Tensor& dst) {
   const std::int64_t n = dst.numel();
   if (n == 0) return;
   DeviceGuard guard(dst.device());
-  if (dense(dst, {&src})) {  // a plain memcpy, or a vectorised conversion
+  // A plain memcpy, or a vectorised conversion (not for one storage: the ranges may overlap).
+  if (dense(dst, {&src}) && src.storage() != dst.storage()) {
     if (src.dtype() == dst.dtype()) {
       check(cudaMemcpyAsync(static_cast<char*>(dst.storage()->data()) + dst.offset() * element_size(dst.dtype()),
                             static_cast<const char*>(src.storage()->data()) + src.offset() * element_size(src.dtype()),
@@ -263,7 +265,9 @@ __global__ void unary_backward_dense_kernel(UnaryOp op, const T* x, const T* y, 
               unary_grad<C>(op, convert<C>(xp.v[k]), convert<C>(yp.v[k]), convert<C>(gp.v[k]), a, b));
         reinterpret_cast<Pack<T, V>*>(dx)[i] = o;
       },
-      [&](std::int64_t i) { dx[i] = convert<T>(unary_grad<C>(op, convert<C>(x[i]), convert<C>(y[i]), convert<C>(dy[i]), a, b)); });
+      [&](std::int64_t i) {
+        dx[i] = convert<T>(unary_grad<C>(op, convert<C>(x[i]), convert<C>(y[i]), convert<C>(dy[i]), a, b));
+      });
 }
 
 // ---- binary, where ----------------------------------------------------------------------------
@@ -371,7 +375,7 @@ T* mptr(Tensor& t) {
 void copy(const Tensor& src, Tensor& dst) {
   if (src.shape() != dst.shape())
     fail<ShapeError>("copy on cuda expects tensors of one shape, got src ", shape_str(src.shape()), " and dst ",
-              shape_str(dst.shape()));
+                     shape_str(dst.shape()));
   if (src.numel() == 0) return;
   const Device from = src.device(), to = dst.device();
   if (from.is_cuda() && to.is_cuda()) {

@@ -26,6 +26,8 @@ struct Descriptors {
       fail<ShapeError>(what, " on cuda expects a contiguous x of shape (..., C), got ", shape_str(s));
     for (std::int64_t v : s)
       if (v > 0x7fffffff) fail(what, " on cuda handles sizes up to 2^31, got x ", shape_str(s));
+    if (s.size() != 4 && x_tensor.numel() / s.back() > 0x7fffffff)
+      fail(what, " on cuda handles up to 2^31 rows, got x ", shape_str(s));
     const cudnnDataType_t type = cudnn_type(dtype, what);
     auto i = [](std::int64_t v) { return static_cast<int>(v); };
     check_cudnn(cudnnCreateTensorDescriptor(&x), "cudnnCreateTensorDescriptor");
@@ -57,7 +59,10 @@ Tensor or_filled(const Tensor* t, const Tensor& x, double value) {
 
 void expect_channel(const Tensor* t, const Tensor& x, const char* what, const char* name) {
   if (t == nullptr) return;
-  if (t->dtype() != x.dtype() || t->shape() != Shape{x.shape().back()} || !t->is_contiguous())
+  if (t->dtype() != x.dtype())
+    fail<DTypeError>(what, " on cuda expects ", name, " of dtype ", dtype_name(x.dtype()), ", got ",
+                     dtype_name(t->dtype()));
+  if (t->shape() != Shape{x.shape().back()} || !t->is_contiguous())
     fail<ShapeError>(what, " on cuda expects ", name, " as a contiguous ", dtype_name(x.dtype()), " [",
                      x.shape().back(), "], got ", dtype_name(t->dtype()), " ", shape_str(t->shape()));
 }
@@ -101,8 +106,9 @@ void batch_norm_backward(const Tensor& x, const Tensor& dy, const Tensor* gamma,
                          double eps, const Tensor& workspace, Tensor& dx, Tensor* dgamma, Tensor* dbeta) {
   const char* what = "batch_norm_backward";
   const Descriptors d(x, what);
-  for (auto [t, name] : {std::pair{gamma, "gamma"}, {&mean, "mean"}, {&var, "var"}, {static_cast<const Tensor*>(dgamma), "dgamma"},
-                         {static_cast<const Tensor*>(dbeta), "dbeta"}})
+  const Tensor *dg_in = dgamma, *db_in = dbeta;
+  for (auto [t, name] :
+       {std::pair{gamma, "gamma"}, {&mean, "mean"}, {&var, "var"}, {dg_in, "dgamma"}, {db_in, "dbeta"}})
     expect_channel(t, x, what, name);
   for (const Tensor* t : {&dy, static_cast<const Tensor*>(&dx)})
     if (t->shape() != x.shape() || t->dtype() != x.dtype() || !t->is_contiguous())

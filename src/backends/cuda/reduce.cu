@@ -325,6 +325,7 @@ void softmax_cross_entropy(const Tensor& logits, const Tensor& targets, Tensor& 
   expect_same_dtype(loss, logits.dtype(), what, "loss");
   if (grad != nullptr) expect_same_dtype(*grad, logits.dtype(), what, "grad");
   if (M == 0) return;
+  if (M > 0x7fffffff) fail(what, " on cuda handles up to 2^31 rows, got ", M);
   if (K == 0) return fill(loss, 0.0);
   DeviceGuard guard(logits.device());
   const RowLaunch l = row_launch(M, K);

@@ -11,8 +11,10 @@ namespace cortex::backend::ref {
 namespace {
 
 // Rows and channels of x (..., C), after checking the per-channel operands.
-std::pair<std::int64_t, std::int64_t> rows_and_channels(const Tensor& x, std::initializer_list<const Tensor*> per_channel,
-                                                        std::initializer_list<const Tensor*> like_x, const char* what) {
+std::pair<std::int64_t, std::int64_t> rows_and_channels(const Tensor& x,
+                                                        std::initializer_list<const Tensor*> per_channel,
+                                                        std::initializer_list<const Tensor*> like_x,
+                                                        const char* what) {
   if (x.dim() < 1 || x.shape().back() < 1)
     fail<ShapeError>("ref ", what, " expects x of shape (..., C) with C >= 1, got ", shape_str(x.shape()));
   const std::int64_t C = x.shape().back();
@@ -94,8 +96,8 @@ void batch_norm_backward(const Tensor& x, const Tensor& dy, const Tensor* gamma,
       for (std::int64_t c = 0; c < C; ++c) {
         const double xhat = (px[r * C + c] - static_cast<double>(pm[c])) * invstd[c];
         const double scale = (pg ? static_cast<double>(pg[c]) : 1.0) * invstd[c];
-        pdx[r * C + c] = static_cast<T>(
-            scale * (pdy[r * C + c] - sum_dy[c] / static_cast<double>(R) - xhat * sum_dy_xhat[c] / static_cast<double>(R)));
+        const double rows = static_cast<double>(R);
+        pdx[r * C + c] = static_cast<T>(scale * (pdy[r * C + c] - sum_dy[c] / rows - xhat * sum_dy_xhat[c] / rows));
       }
     for (std::int64_t c = 0; c < C; ++c) {
       if (dgamma != nullptr) dgamma->data<T>()[c] = static_cast<T>(sum_dy_xhat[c]);
