@@ -55,9 +55,12 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& gamma, const Tensor& beta, T
   if (o.training) {
     mean = detail::alloc({channels}, x.dtype(), x.device());
     var = detail::alloc({channels}, x.dtype(), x.device());
-  } else {  // copies: the backward must see the statistics this forward used
+  } else if (autograd::needs_grad({&x, &gamma, &beta})) {  // copies: the backward must see these statistics
     mean = moving_mean.detach().clone();
     var = moving_var.detach().clone();
+  } else {
+    mean = detail::contiguous_raw(moving_mean.detach());
+    var = detail::contiguous_raw(moving_var.detach());
   }
   Tensor y = detail::alloc(x.shape(), x.dtype(), x.device());
   detail::kernel(&Kernels::batch_norm, x.device(), op)(xc, maybe(gc), maybe(bc), o.training, o.epsilon, mean, var, y,
