@@ -33,7 +33,7 @@ Tensor reduce_per_sample(const Tensor& per_element, Reduction r) {
 
 // Losses compute in f32 when given bf16 (autocast's activations), as PyTorch's
 // do under autocast; the cast is recorded, so the gradient comes back in bf16.
-Tensor in_f32(const Tensor& t) { return t.defined() && t.dtype() == DType::bf16 ? t.to(DType::f32) : t; }
+Tensor in_f32(const Tensor& t) { return detail::to_f32_if_bf16(t); }
 
 void check_logits(const Tensor& logits, const char* op) {
   detail::check_defined(logits, op, "the logits");

@@ -32,7 +32,7 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& gamma, const Tensor& beta, T
                   const BatchNormOptions& o) {
   const char* op = "batch_norm";
   detail::check_defined(x_in, op, "the input");
-  const Tensor x = x_in.dtype() == DType::bf16 ? x_in.to(DType::f32) : x_in;  // statistics in f32
+  const Tensor x = detail::to_f32_if_bf16(x_in);  // statistics in f32
   detail::check_floating(x, op);
   if (x.dim() < 2 || x.shape().back() < 1)
     fail<ShapeError>(op, " expects x of shape (batch, ..., channels), got ", shape_str(x.shape()));

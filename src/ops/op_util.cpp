@@ -40,9 +40,8 @@ bool autocast_applies(std::initializer_list<const Tensor*> operands) {
   return any;
 }
 Tensor to_bf16_if_autocast(const Tensor& t) { return autocasts(t) ? t.to(DType::bf16) : t; }
-Tensor to_f32_if_autocast(const Tensor& t) {
-  return autocast_on && t.defined() && t.dtype() == DType::bf16 ? t.to(DType::f32) : t;
-}
+Tensor to_f32_if_bf16(const Tensor& t) { return t.defined() && t.dtype() == DType::bf16 ? t.to(DType::f32) : t; }
+Tensor to_f32_if_autocast(const Tensor& t) { return autocast_on ? to_f32_if_bf16(t) : t; }
 
 }  // namespace cortex::detail
 

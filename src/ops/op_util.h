@@ -43,6 +43,7 @@ bool autocasts(const Tensor& t);
 bool autocast_applies(std::initializer_list<const Tensor*> operands);
 Tensor to_bf16_if_autocast(const Tensor& t);  // t.to(bf16) when autocasts(t); else t (undefined stays so)
 Tensor to_f32_if_autocast(const Tensor& t);   // t.to(f32) when autocast is on and t is bf16; else t
+Tensor to_f32_if_bf16(const Tensor& t);       // t.to(f32) when t is bf16 (the losses, batch_norm); else t
 void check_same_dtype(const Tensor& a, const Tensor& b, const char* op);
 void check_same_device(const Tensor& a, const Tensor& b, const char* op);
 void check_rank(const Tensor& t, std::int64_t rank, const char* op, const char* what);

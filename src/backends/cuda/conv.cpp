@@ -98,7 +98,6 @@ Algo pick(const Perf* results, int count, const char* what) {
   fail<DeviceError>(what, ": cuDNN found no algorithm for this convolution");
 }
 
-void* ptr(const Tensor& t) { return device_address(t); }
 
 // The algorithm of `slot`: measured once with `find` (a cudnnFind*Ex call given
 // the room for N results, the count, the results and a scratch area of
@@ -110,7 +109,7 @@ Tensor tuned(Algo& slot, Plan& plan, Device dev, const char* what, Find find) {
     Tensor ws = scratch(kFindWorkspace, dev);
     Perf perf[N];
     int count = 0;
-    find(N, &count, perf, ptr(ws));
+    find(N, &count, perf, device_address(ws));
     slot = pick(perf, count, what);
   }
   check_cudnn(cudnnSetConvolutionMathType(plan.conv, slot.math), "cudnnSetConvolutionMathType");
@@ -163,15 +162,15 @@ void conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y, con
   cudnnHandle_t h = cudnn_handle(dev);
   Tensor ws = tuned<cudnnConvolutionFwdAlgoPerf_t, CUDNN_CONVOLUTION_FWD_ALGO_COUNT>(
       plan.fwd, plan, dev, "conv2d", [&](int n, int* count, auto* perf, void* find_ws) {
-        check_cudnn(cudnnFindConvolutionForwardAlgorithmEx(h, plan.x, ptr(xp), plan.w, ptr(wo), plan.conv, plan.y,
-                                                           ptr(y), n, count, perf, find_ws, kFindWorkspace),
+        check_cudnn(cudnnFindConvolutionForwardAlgorithmEx(h, plan.x, device_address(xp), plan.w, device_address(wo), plan.conv, plan.y,
+                                                           device_address(y), n, count, perf, find_ws, kFindWorkspace),
                     "cudnnFindConvolutionForwardAlgorithmEx");
       });
   const CudnnScalars s;
   profiler::Scope timed("cudnnConvolutionForward");  // host time of the call (breakdown tables)
-  check_cudnn(cudnnConvolutionForward(h, s.one(x.dtype()), plan.x, ptr(xp), plan.w, ptr(wo), plan.conv,
-                                      static_cast<cudnnConvolutionFwdAlgo_t>(plan.fwd.algo), ptr(ws),
-                                      plan.fwd.workspace, s.zero(x.dtype()), plan.y, ptr(y)),
+  check_cudnn(cudnnConvolutionForward(h, s.one(x.dtype()), plan.x, device_address(xp), plan.w, device_address(wo), plan.conv,
+                                      static_cast<cudnnConvolutionFwdAlgo_t>(plan.fwd.algo), device_address(ws),
+                                      plan.fwd.workspace, s.zero(x.dtype()), plan.y, device_address(y)),
               "cudnnConvolutionForward");
   if (bias != nullptr) add_bias(y, *bias);
 }
@@ -195,16 +194,16 @@ void conv2d_backward_data(const Tensor& dy, const Tensor& w, Tensor& dx, const C
   cudnnHandle_t h = cudnn_handle(dev);
   Tensor ws = tuned<cudnnConvolutionBwdDataAlgoPerf_t, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT>(
       plan.bwd_data, plan, dev, "conv2d_backward_data", [&](int n, int* count, auto* perf, void* find_ws) {
-        check_cudnn(cudnnFindConvolutionBackwardDataAlgorithmEx(h, plan.w, ptr(wo), plan.y, ptr(dy), plan.conv,
-                                                                plan.x, ptr(dxp), n, count, perf, find_ws,
+        check_cudnn(cudnnFindConvolutionBackwardDataAlgorithmEx(h, plan.w, device_address(wo), plan.y, device_address(dy), plan.conv,
+                                                                plan.x, device_address(dxp), n, count, perf, find_ws,
                                                                 kFindWorkspace),
                     "cudnnFindConvolutionBackwardDataAlgorithmEx");
       });
   const CudnnScalars s;
   profiler::Scope timed("cudnnConvolutionBackwardData");
-  check_cudnn(cudnnConvolutionBackwardData(h, s.one(dy.dtype()), plan.w, ptr(wo), plan.y, ptr(dy), plan.conv,
-                                           static_cast<cudnnConvolutionBwdDataAlgo_t>(plan.bwd_data.algo), ptr(ws),
-                                           plan.bwd_data.workspace, s.zero(dy.dtype()), plan.x, ptr(dxp)),
+  check_cudnn(cudnnConvolutionBackwardData(h, s.one(dy.dtype()), plan.w, device_address(wo), plan.y, device_address(dy), plan.conv,
+                                           static_cast<cudnnConvolutionBwdDataAlgo_t>(plan.bwd_data.algo), device_address(ws),
+                                           plan.bwd_data.workspace, s.zero(dy.dtype()), plan.x, device_address(dxp)),
               "cudnnConvolutionBackwardData");
   if (!sym)
     copy(dxp.as_strided(s0, dxp.strides(), p.pad_top * dxp.strides()[1] + p.pad_left * dxp.strides()[2]), dx);
@@ -226,16 +225,16 @@ void conv2d_backward_weight(const Tensor& x, const Tensor& dy, Tensor& dw, Tenso
   cudnnHandle_t h = cudnn_handle(dev);
   Tensor ws = tuned<cudnnConvolutionBwdFilterAlgoPerf_t, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT>(
       plan.bwd_filter, plan, dev, "conv2d_backward_weight", [&](int n, int* count, auto* perf, void* find_ws) {
-        check_cudnn(cudnnFindConvolutionBackwardFilterAlgorithmEx(h, plan.x, ptr(xp), plan.y, ptr(dy), plan.conv,
-                                                                  plan.w, ptr(dwo), n, count, perf, find_ws,
+        check_cudnn(cudnnFindConvolutionBackwardFilterAlgorithmEx(h, plan.x, device_address(xp), plan.y, device_address(dy), plan.conv,
+                                                                  plan.w, device_address(dwo), n, count, perf, find_ws,
                                                                   kFindWorkspace),
                     "cudnnFindConvolutionBackwardFilterAlgorithmEx");
       });
   const CudnnScalars s;
   profiler::Scope timed("cudnnConvolutionBackwardFilter");
-  check_cudnn(cudnnConvolutionBackwardFilter(h, s.one(x.dtype()), plan.x, ptr(xp), plan.y, ptr(dy), plan.conv,
+  check_cudnn(cudnnConvolutionBackwardFilter(h, s.one(x.dtype()), plan.x, device_address(xp), plan.y, device_address(dy), plan.conv,
                                              static_cast<cudnnConvolutionBwdFilterAlgo_t>(plan.bwd_filter.algo),
-                                             ptr(ws), plan.bwd_filter.workspace, s.zero(x.dtype()), plan.w, ptr(dwo)),
+                                             device_address(ws), plan.bwd_filter.workspace, s.zero(x.dtype()), plan.w, device_address(dwo)),
               "cudnnConvolutionBackwardFilter");
   // OHWI -> HWIO: write dw through a permuted view of itself.
   const Shape& k = dw.shape();  // (KH, KW, Cg, O)

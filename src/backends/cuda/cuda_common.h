@@ -65,6 +65,11 @@ T* first(const Tensor& t) {
   return static_cast<T*>(t.storage()->data()) + t.offset();
 }
 
+// The same as an untyped byte address, as cuBLAS, cuDNN and the copies take it.
+inline void* device_address(const Tensor& t) {
+  return static_cast<char*>(t.storage()->data()) + t.offset() * static_cast<std::int64_t>(element_size(t.dtype()));
+}
+
 constexpr int kMaxRank = 8;
 
 // N operands of one shape, after merging axes that are contiguous in all of

@@ -28,11 +28,6 @@ struct CudnnScalars {
   const void* zero(DType d) const { return d == DType::f64 ? static_cast<const void*>(&d0) : &f0; }
 };
 
-// The device address of a tensor's first element, as the libraries take it.
-inline void* device_address(const Tensor& t) {
-  return static_cast<char*>(t.storage()->data()) + t.offset() * static_cast<std::int64_t>(element_size(t.dtype()));
-}
-
 // A device buffer of `nbytes` from the tensor allocator (stream-ordered, so
 // it may be released as soon as the work using it has been queued).
 Tensor scratch(std::size_t nbytes, Device device);

@@ -49,9 +49,7 @@ __device__ void dense_loop(std::int64_t n, PackFn pack, OneFn one) {
 }
 
 bool aligned16(const Tensor& t) {
-  const auto* p = static_cast<const char*>(t.storage()->data()) +
-                  t.offset() * static_cast<std::int64_t>(element_size(t.dtype()));
-  return reinterpret_cast<std::uintptr_t>(p) % 16 == 0;
+  return reinterpret_cast<std::uintptr_t>(device_address(t)) % 16 == 0;
 }
 
 // Every operand contiguous, shaped like out, 16-byte aligned.
@@ -99,8 +97,7 @@ void copy_on_device(const Tensor& src, Tensor& dst) {
   // A plain memcpy, or a vectorised conversion (not for one storage: the ranges may overlap).
   if (dense(dst, {&src}) && src.storage() != dst.storage()) {
     if (src.dtype() == dst.dtype()) {
-      check(cudaMemcpyAsync(static_cast<char*>(dst.storage()->data()) + dst.offset() * element_size(dst.dtype()),
-                            static_cast<const char*>(src.storage()->data()) + src.offset() * element_size(src.dtype()),
+      check(cudaMemcpyAsync(device_address(dst), device_address(src),
                             static_cast<std::size_t>(n) * element_size(src.dtype()), cudaMemcpyDeviceToDevice,
                             stream(dst.device())),
             "cudaMemcpyAsync (device to device)");
@@ -128,11 +125,6 @@ void copy_on_device(const Tensor& src, Tensor& dst) {
     });
   });
   check_launch("copy kernel");
-}
-
-// Byte address of the tensor's first element.
-void* address(const Tensor& t) {
-  return static_cast<char*>(t.storage()->data()) + t.offset() * static_cast<std::int64_t>(element_size(t.dtype()));
 }
 
 std::size_t nbytes_of(const Tensor& t) { return static_cast<std::size_t>(t.numel()) * element_size(t.dtype()); }
@@ -386,7 +378,7 @@ void copy(const Tensor& src, Tensor& dst) {
     Tensor landed = like(src, src.dtype(), to);
     DeviceGuard guard(to);
     synchronize(from);
-    check(cudaMemcpyPeerAsync(address(landed), to.index, address(packed), from.index, nbytes_of(src),
+    check(cudaMemcpyPeerAsync(device_address(landed), to.index, device_address(packed), from.index, nbytes_of(src),
                               stream(to)),
           "cudaMemcpyPeerAsync");
     return copy_on_device(landed, dst);
@@ -400,7 +392,7 @@ void copy(const Tensor& src, Tensor& dst) {
     }
     const bool direct = dst.is_contiguous() && dst.dtype() == src.dtype();
     Tensor staged = direct ? dst : like(src, src.dtype(), to);
-    copy_host_to_device(address(staged), address(host), nbytes_of(src), to);
+    copy_host_to_device(device_address(staged), device_address(host), nbytes_of(src), to);
     if (!direct) copy_on_device(staged, dst);
     return;
   }
@@ -413,7 +405,7 @@ void copy(const Tensor& src, Tensor& dst) {
     }
     Tensor host = direct ? dst : like(src, dst.dtype(), Device::cpu());
     DeviceGuard guard(from);
-    check(cudaMemcpyAsync(address(host), address(packed), nbytes_of(packed), cudaMemcpyDeviceToHost,
+    check(cudaMemcpyAsync(device_address(host), device_address(packed), nbytes_of(packed), cudaMemcpyDeviceToHost,
                           stream(from)),
           "cudaMemcpyAsync (device to host)");
     synchronize(from);  // the host reads it next

@@ -47,7 +47,6 @@ cudaDataType_t cuda_type(DType d) {
   fail<DTypeError>("matmul on cuda expects f32, f64 or bf16, got ", dtype_name(d));
 }
 
-void* base(const Tensor& t) { return static_cast<char*>(t.storage()->data()) + t.offset() * element_size(t.dtype()); }
 
 }  // namespace
 
@@ -84,9 +83,9 @@ void matmul(const Tensor& a, const Tensor& b, const Tensor* bias, Tensor& out) {
       if (lim > 0x7fffffff) fail("matmul on cuda handles sizes up to 2^31, got a ", shape_str(a.shape()), " b ",
                                  shape_str(b.shape()));
     check_cublas(cublasGemmStridedBatchedEx(cublas_handle(out.device()), A.op, Bm.op, static_cast<int>(N),
-                                            static_cast<int>(M), static_cast<int>(K), alpha, base(A.t), type,
-                                            static_cast<int>(A.ld), A.batch_stride, base(Bm.t), type,
-                                            static_cast<int>(Bm.ld), Bm.batch_stride, beta, base(out), type,
+                                            static_cast<int>(M), static_cast<int>(K), alpha, device_address(A.t), type,
+                                            static_cast<int>(A.ld), A.batch_stride, device_address(Bm.t), type,
+                                            static_cast<int>(Bm.ld), Bm.batch_stride, beta, device_address(out), type,
                                             static_cast<int>(N), M * N, static_cast<int>(B), compute,
                                             CUBLAS_GEMM_DEFAULT),
                  "cublasGemmStridedBatchedEx");

@@ -67,7 +67,6 @@ void expect_channel(const Tensor* t, const Tensor& x, const char* what, const ch
                      x.shape().back(), "], got ", dtype_name(t->dtype()), " ", shape_str(t->shape()));
 }
 
-void* ptr(const Tensor& t) { return device_address(t); }
 
 }  // namespace
 
@@ -87,16 +86,16 @@ void batch_norm(const Tensor& x, const Tensor* gamma, const Tensor* beta, bool t
   cudnnHandle_t h = cudnn_handle(x.device());
   if (!training) {
     check_cudnn(cudnnBatchNormalizationForwardInference(h, CUDNN_BATCHNORM_SPATIAL, one, zero, d.x,
-                                                        ptr(x), d.x, ptr(y), d.channel, ptr(g), ptr(b), ptr(mean),
-                                                        ptr(var), eps),
+                                                        device_address(x), d.x, device_address(y), d.channel, device_address(g), device_address(b), device_address(mean),
+                                                        device_address(var), eps),
                 "cudnnBatchNormalizationForwardInference");
     return;
   }
   Tensor invstd = Tensor::empty({x.shape().back()}, x.dtype(), x.device());
   // No running averages here (the op keeps Keras's, from the biased variance).
   check_cudnn(cudnnBatchNormalizationForwardTraining(h, CUDNN_BATCHNORM_SPATIAL, one, zero, d.x,
-                                                     ptr(x), d.x, ptr(y), d.channel, ptr(g), ptr(b), 0.0, nullptr,
-                                                     nullptr, eps, ptr(mean), ptr(invstd)),
+                                                     device_address(x), d.x, device_address(y), d.channel, device_address(g), device_address(b), 0.0, nullptr,
+                                                     nullptr, eps, device_address(mean), device_address(invstd)),
               "cudnnBatchNormalizationForwardTraining");
   variance_from_invstd(invstd, eps, var);
   if (workspace != nullptr) *workspace = invstd;
@@ -125,9 +124,9 @@ void batch_norm_backward(const Tensor& x, const Tensor& dy, const Tensor* gamma,
   const void *one = scalars.one(x.dtype()), *zero = scalars.zero(x.dtype());
   // Without the forward's saved statistics cuDNN recomputes them from x.
   check_cudnn(cudnnBatchNormalizationBackward(cudnn_handle(x.device()), CUDNN_BATCHNORM_SPATIAL, one,
-                                              zero, one, zero, d.x, ptr(x), d.x, ptr(dy), d.x,
-                                              ptr(dx), d.channel, ptr(g), ptr(dg), ptr(db), eps,
-                                              saved ? ptr(mean) : nullptr, saved ? ptr(workspace) : nullptr),
+                                              zero, one, zero, d.x, device_address(x), d.x, device_address(dy), d.x,
+                                              device_address(dx), d.channel, device_address(g), device_address(dg), device_address(db), eps,
+                                              saved ? device_address(mean) : nullptr, saved ? device_address(workspace) : nullptr),
               "cudnnBatchNormalizationBackward");
 }
 
