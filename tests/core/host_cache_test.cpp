@@ -18,13 +18,14 @@ class HostCache : public ::testing::Test {
 #if defined(__SANITIZE_ADDRESS__)
     GTEST_SKIP() << "AddressSanitizer builds take every host block from malloc, uncached";
 #endif
-    host_cache_limit(64 * kMiB);
+    old_limit_ = host_cache_limit(64 * kMiB);
     host_empty_cache();
   }
   void TearDown() override {
     host_empty_cache();
-    host_cache_limit(256 * kMiB);
+    host_cache_limit(old_limit_);
   }
+  std::size_t old_limit_ = 0;
 };
 
 // f32 elements filling `mib` MiB.
@@ -90,6 +91,19 @@ TEST_F(HostCache, StaysWithinItsLimit) {
   EXPECT_EQ(host_cache_stats().cached_bytes, 4 * kMiB);
   host_empty_cache();
   EXPECT_EQ(host_cache_stats().cached_bytes, 0u);
+  EXPECT_EQ(host_cache_stats().cached_blocks, 0u);
+}
+
+// The default limit keeps a block of 141 MiB (the lecture CNN's second
+// convolution output at batch 1,000), and setting a limit hands back the old one.
+TEST_F(HostCache, TheDefaultLimitKeepsABatchOfLargeActivations) {
+  host_cache_limit(old_limit_);
+  EXPECT_EQ(host_cache_limit(old_limit_), old_limit_);
+  { Tensor a = Tensor::empty({floats(141)}); }  // never touched: no pages behind it
+  EXPECT_EQ(host_cache_stats().cached_blocks, 1u);
+  const std::uint64_t hits = host_cache_stats().hits;
+  Tensor b = Tensor::empty({floats(141)});
+  EXPECT_EQ(host_cache_stats().hits, hits + 1);
   EXPECT_EQ(host_cache_stats().cached_blocks, 0u);
 }
 

@@ -27,7 +27,7 @@ Allocator& allocator_for(Device device);  // throws DeviceError when none is ins
 // instead of one per 4 KiB) and kept when their storage dies, for the next
 // request that maps the same size: a training or inference loop asks for the
 // same sizes every step. Smaller blocks go to malloc. The cache holds at most
-// its limit (256 MiB unless set), and no block over half of it; 0 turns it
+// its limit (512 MiB unless set), and no block over half of it; 0 turns it
 // off. AddressSanitizer builds take every block from malloc, uncached, so that
 // use after free is still caught.
 struct HostCacheStats {
@@ -35,7 +35,7 @@ struct HostCacheStats {
   std::uint64_t hits = 0, misses = 0;               // large requests served from the cache or not
 };
 HostCacheStats host_cache_stats();
-void host_cache_limit(std::size_t bytes);  // frees cached blocks beyond the new limit
+std::size_t host_cache_limit(std::size_t bytes);  // frees cached blocks beyond it; returns the old limit
 void host_empty_cache();                   // frees every cached block
 
 class Storage {
