@@ -52,4 +52,7 @@ void batch_norm_backward(const Tensor& x, const Tensor& dy, const Tensor* gamma,
 // cpu_optim.cpp
 void optimizer_step(const OptimizerStep& s, Tensor& param, const Tensor& grad, Tensor* slots);
 
+// cpu_random.cpp
+void bernoulli(Tensor& out, double p, double scale, std::uint64_t seed, std::uint64_t first_block);
+
 }  // namespace cortex::backend::cpu

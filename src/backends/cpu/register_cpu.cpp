@@ -1,6 +1,6 @@
 // Fills the cpu row of the dispatch table: oneDNN for matmul, convolution,
 // pooling and batch normalisation, OpenMP loops for the rest (the fused optimiser step in f32 among
-// them); gather, scatter_add and bernoulli are the reference's (threaded), and
+// them, and dropout masks in AVX2 lanes); gather and scatter_add are the reference's (threaded), and
 // so is softmax cross-entropy (one pass per row, single-threaded: rows x classes
 // is small next to the layers before it).
 #include "backends/cpu/cpu_kernels.h"
@@ -24,11 +24,6 @@ void softmax_cross_entropy(const Tensor& logits, const Tensor& targets, Tensor& 
   cpu::ref_kernel(&Kernels::softmax_cross_entropy, "softmax_cross_entropy")(logits, targets, loss, grad);
 }
 
-// out: contiguous f32/f64 (dropout masks); the reference's Philox draw, threaded.
-void bernoulli(Tensor& out, double p, double scale, std::uint64_t seed, std::uint64_t first_block) {
-  cpu::ref_kernel(&Kernels::bernoulli, "bernoulli")(out, p, scale, seed, first_block);
-}
-
 }  // namespace
 
 void register_cpu(Kernels& row) {
@@ -50,7 +45,7 @@ void register_cpu(Kernels& row) {
   row.pool2d_backward = cpu::pool2d_backward;
   row.gather = gather;
   row.scatter_add = scatter_add;
-  row.bernoulli = bernoulli;
+  row.bernoulli = cpu::bernoulli;
   row.batch_norm = cpu::batch_norm;
   row.batch_norm_backward = cpu::batch_norm_backward;
   row.optimizer_step = cpu::optimizer_step;
