@@ -47,19 +47,9 @@ struct Plan {
 
 bool symmetric(const Conv2dParams& p) { return p.pad_top == p.pad_bottom && p.pad_left == p.pad_right; }
 
-// xs: the shape cuDNN sees (after explicit padding), ws: OHWI, ys: NHWC.
-Plan& plan_for(const Shape& xs, const Shape& ws, const Shape& ys, const Conv2dParams& p, DType dtype, Device device) {
-  const bool tf32 = cuda_math().conv_tf32 && dtype == DType::f32;
-  const bool sym = symmetric(p);
-  const std::string key = detail::cat(device.index, '|', dtype_name(dtype), '|', tf32, '|', shape_str(xs),
-                                      shape_str(ws), shape_str(ys), '|', p.stride_h, ',', p.stride_w, ',',
-                                      sym ? p.pad_top : 0, ',', sym ? p.pad_left : 0, ',', p.dilation_h, ',',
-                                      p.dilation_w, ',', p.groups);
-  static auto* plans = new std::unordered_map<std::string, std::unique_ptr<Plan>>();
-  static auto* mutex = new std::mutex;
-  std::lock_guard<std::mutex> lock(*mutex);
-  auto it = plans->find(key);
-  if (it != plans->end()) return *it->second;
+// A new plan: xs is the shape cuDNN sees (after explicit padding), ws OHWI, ys NHWC.
+std::unique_ptr<Plan> make_plan(const Shape& xs, const Shape& ws, const Shape& ys, const Conv2dParams& p, DType dtype,
+                                bool tf32, bool sym) {
   for (std::int64_t v : {xs[0], xs[1], xs[2], xs[3], ys[1], ys[2], ys[3], ws[1], ws[2]})
     if (v > 0x7fffffff) fail("conv2d on cuda handles sizes up to 2^31, got x ", shape_str(xs));
   auto plan = std::make_unique<Plan>();
@@ -84,9 +74,18 @@ Plan& plan_for(const Shape& xs, const Shape& ws, const Shape& ys, const Conv2dPa
   // DEFAULT lets fp32 use TF32 tensor cores; bf16 reaches them only with TENSOR_OP; FMA keeps fp32 exact.
   const cudnnMathType_t math = dtype == DType::bf16 ? CUDNN_TENSOR_OP_MATH : tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH;
   check_cudnn(cudnnSetConvolutionMathType(plan->conv, math), "cudnnSetConvolutionMathType");
-  Plan& ref = *plan;
-  plans->emplace(key, std::move(plan));
-  return ref;
+  return plan;
+}
+
+// xs: the shape cuDNN sees (after explicit padding), ws: OHWI, ys: NHWC.
+Plan& plan_for(const Shape& xs, const Shape& ws, const Shape& ys, const Conv2dParams& p, DType dtype, Device device) {
+  const bool tf32 = cuda_math().conv_tf32 && dtype == DType::f32;
+  const bool sym = symmetric(p);
+  const std::string key = detail::cat(device.index, '|', dtype_name(dtype), '|', tf32, '|', shape_str(xs),
+                                      shape_str(ws), shape_str(ys), '|', p.stride_h, ',', p.stride_w, ',',
+                                      sym ? p.pad_top : 0, ',', sym ? p.pad_left : 0, ',', p.dilation_h, ',',
+                                      p.dilation_w, ',', p.groups);
+  return kept<Plan>(key, [&] { return make_plan(xs, ws, ys, p, dtype, tf32, sym); });
 }
 
 // Picks the fastest algorithm that ran, from cudnnFind*Ex's results (sorted by time).

@@ -6,6 +6,11 @@
 #include <cublas_v2.h>
 #include <cudnn.h>
 
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
 #include "backends/cuda/cuda_common.h"
 
 namespace cortex::backend::cuda {
@@ -31,5 +36,18 @@ struct CudnnScalars {
 // A device buffer of `nbytes` from the tensor allocator (stream-ordered, so
 // it may be released as soon as the work using it has been queued).
 Tensor scratch(std::size_t nbytes, Device device);
+
+// The T kept under `key` (cuDNN descriptors of one geometry), made by make(),
+// which returns a std::unique_ptr<T>, on first use. One map per T shared by
+// every thread; an entry is never removed, so the reference stays valid.
+template <typename T, typename Make>
+T& kept(const std::string& key, Make&& make) {
+  static auto* map = new std::unordered_map<std::string, std::unique_ptr<T>>();
+  static auto* mutex = new std::mutex;
+  std::lock_guard<std::mutex> lock(*mutex);
+  auto it = map->find(key);
+  if (it == map->end()) it = map->emplace(key, make()).first;
+  return *it->second;
+}
 
 }  // namespace cortex::backend::cuda

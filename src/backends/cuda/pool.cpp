@@ -3,8 +3,12 @@
 // the cells inside the input (Keras's), and max pooling's backward is the
 // deterministic variant. cuDNN pads symmetrically: other paddings go to the
 // backend's own kernels (index_pool.cu). The max-pool workspace of the cuDNN
-// path is y itself, which cuDNN's backward reads beside x.
+// path is y itself, which cuDNN's backward reads beside x. The descriptors of
+// each geometry are made once and kept, as the convolution's plans are: a
+// pooling call is a few microseconds of host time on a step bound by the host.
 #include <cstdint>
+#include <memory>
+#include <string>
 
 #include "backends/cuda/cuda_kernels.h"
 #include "backends/cuda/cuda_libs.h"
@@ -53,13 +57,21 @@ struct PoolDescriptors {
   PoolDescriptors& operator=(const PoolDescriptors&) = delete;
 };
 
+// The descriptors of one geometry, made on first use; never changed after.
+const PoolDescriptors& descriptors(const Pool2dParams& p, const Shape& xs, const Shape& ys, DType dtype) {
+  const std::string key = detail::cat(static_cast<int>(p.kind), '|', dtype_name(dtype), '|', shape_str(xs),
+                                      shape_str(ys), '|', p.kernel_h, ',', p.kernel_w, ',', p.stride_h, ',',
+                                      p.stride_w, ',', p.pad_top, ',', p.pad_left);
+  return kept<PoolDescriptors>(key, [&] { return std::make_unique<PoolDescriptors>(p, xs, ys, dtype); });
+}
+
 }  // namespace
 
 void pool2d(const Pool2dParams& p, const Tensor& x, Tensor& y, Tensor* workspace) {
   if (!fits_cudnn(p, x, y) || y.numel() == 0) return pool2d_direct(p, x, y, workspace);
   check_pool2d(p, x.shape(), y.shape(), "pool2d");
   DeviceGuard guard(y.device());
-  const PoolDescriptors d(p, x.shape(), y.shape(), x.dtype());
+  const PoolDescriptors& d = descriptors(p, x.shape(), y.shape(), x.dtype());
   const CudnnScalars s;
   check_cudnn(cudnnPoolingForward(cudnn_handle(y.device()), d.pool, s.one(x.dtype()), d.x, device_address(x),
                                   s.zero(x.dtype()), d.y, device_address(y)),
@@ -77,7 +89,7 @@ void pool2d_backward(const Pool2dParams& p, const Tensor& x, const Tensor& dy, c
     return pool2d_backward_direct(p, x, dy, max && has_y ? Tensor() : workspace, dx);
   check_pool2d(p, x.shape(), dy.shape(), "pool2d_backward");
   DeviceGuard guard(dx.device());
-  const PoolDescriptors d(p, x.shape(), dy.shape(), x.dtype());
+  const PoolDescriptors& d = descriptors(p, x.shape(), dy.shape(), x.dtype());
   const CudnnScalars s;
   // Average pooling never reads y; dy stands in for it (same shape and dtype).
   const Tensor& y = max ? workspace : dy;
