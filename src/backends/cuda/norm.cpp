@@ -4,7 +4,9 @@
 // standard deviation in the workspace for the backward and derives the biased
 // batch variance of the contract from it. cuDNN 9 marks these calls
 // deprecated in favour of its graph API; they remain its batch-norm kernels.
+// The descriptors of each shape are made once and kept.
 #include <cstdint>
+#include <memory>
 
 #include "backends/cuda/cuda_kernels.h"
 #include "backends/cuda/cuda_libs.h"
@@ -15,20 +17,25 @@
 namespace cortex::backend::cuda {
 namespace {
 
+// x: a contiguous f32 or f64 (..., C) within cuDNN's int sizes.
+void check_x(const Tensor& x, const char* what) {
+  const Shape& s = x.shape();
+  if (x.dtype() != DType::f32 && x.dtype() != DType::f64)
+    fail<DTypeError>(what, " on cuda expects f32 or f64, got ", dtype_name(x.dtype()));
+  if (s.empty() || s.back() < 1 || !x.is_contiguous())
+    fail<ShapeError>(what, " on cuda expects a contiguous x of shape (..., C), got ", shape_str(s));
+  for (std::int64_t v : s)
+    if (v > 0x7fffffff) fail(what, " on cuda handles sizes up to 2^31, got x ", shape_str(s));
+  if (s.size() != 4 && x.numel() / s.back() > 0x7fffffff)
+    fail(what, " on cuda handles up to 2^31 rows, got x ", shape_str(s));
+}
+
+// x's descriptor and the per-channel one cuDNN derives from it.
 struct Descriptors {
   cudnnTensorDescriptor_t x = nullptr, channel = nullptr;
   Descriptors(const Tensor& x_tensor, const char* what) {
     const Shape& s = x_tensor.shape();
-    const DType dtype = x_tensor.dtype();
-    if (dtype != DType::f32 && dtype != DType::f64)
-      fail<DTypeError>(what, " on cuda expects f32 or f64, got ", dtype_name(dtype));
-    if (s.empty() || s.back() < 1 || !x_tensor.is_contiguous())
-      fail<ShapeError>(what, " on cuda expects a contiguous x of shape (..., C), got ", shape_str(s));
-    for (std::int64_t v : s)
-      if (v > 0x7fffffff) fail(what, " on cuda handles sizes up to 2^31, got x ", shape_str(s));
-    if (s.size() != 4 && x_tensor.numel() / s.back() > 0x7fffffff)
-      fail(what, " on cuda handles up to 2^31 rows, got x ", shape_str(s));
-    const cudnnDataType_t type = cudnn_type(dtype, what);
+    const cudnnDataType_t type = cudnn_type(x_tensor.dtype(), what);
     auto i = [](std::int64_t v) { return static_cast<int>(v); };
     check_cudnn(cudnnCreateTensorDescriptor(&x), "cudnnCreateTensorDescriptor");
     check_cudnn(cudnnCreateTensorDescriptor(&channel), "cudnnCreateTensorDescriptor");
@@ -48,6 +55,13 @@ struct Descriptors {
   Descriptors(const Descriptors&) = delete;
   Descriptors& operator=(const Descriptors&) = delete;
 };
+
+// x checked, then the descriptors of its shape and dtype, made once and kept.
+const Descriptors& descriptors(const Tensor& x, const char* what) {
+  check_x(x, what);
+  return kept<Descriptors>(detail::cat(dtype_name(x.dtype()), shape_str(x.shape())),
+                           [&] { return std::make_unique<Descriptors>(x, what); });
+}
 
 // cuDNN wants every per-channel operand: an absent gamma is ones, beta zeros.
 Tensor or_filled(const Tensor* t, const Tensor& x, double value) {
@@ -73,7 +87,7 @@ void expect_channel(const Tensor* t, const Tensor& x, const char* what, const ch
 void batch_norm(const Tensor& x, const Tensor* gamma, const Tensor* beta, bool training, double eps, Tensor& mean,
                 Tensor& var, Tensor& y, Tensor* workspace) {
   const char* what = "batch_norm";
-  const Descriptors d(x, what);
+  const Descriptors& d = descriptors(x, what);
   for (auto [t, name] : {std::pair{gamma, "gamma"}, {beta, "beta"}, {&mean, "mean"}, {&var, "var"}})
     expect_channel(t, x, what, name);
   if (y.shape() != x.shape() || y.dtype() != x.dtype() || !y.is_contiguous())
@@ -104,7 +118,7 @@ void batch_norm(const Tensor& x, const Tensor* gamma, const Tensor* beta, bool t
 void batch_norm_backward(const Tensor& x, const Tensor& dy, const Tensor* gamma, const Tensor& mean, const Tensor& var,
                          double eps, const Tensor& workspace, Tensor& dx, Tensor* dgamma, Tensor* dbeta) {
   const char* what = "batch_norm_backward";
-  const Descriptors d(x, what);
+  const Descriptors& d = descriptors(x, what);
   const Tensor *dg_in = dgamma, *db_in = dbeta;
   for (auto [t, name] :
        {std::pair{gamma, "gamma"}, {&mean, "mean"}, {&var, "var"}, {dg_in, "dgamma"}, {db_in, "dbeta"}})
