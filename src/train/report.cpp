@@ -157,8 +157,9 @@ std::string report_html(Model& model, const History& history, const Tensor& x, c
     Tensor xs = x.to(Device::cpu());
     const bool pictures = xs.dim() == 4 && (xs.size(3) == 1 || xs.size(3) == 3);
     for (std::int64_t i : wrong) {
-      const std::string caption = "#" + std::to_string(i) + ": " + names[c.truth[i]] + " taken for " +
-                                  names[c.predicted[i]] + " (" + percent(c.confidence[i]) + ")";
+      std::string caption = "#";  // appended, not "#" + ...: GCC 12 warns falsely (-Wrestrict) on that
+      caption += std::to_string(i) + ": " + names[c.truth[i]] + " taken for " + names[c.predicted[i]] + " (" +
+                 percent(c.confidence[i]) + ")";
       if (pictures)
         body += figure("confused-" + std::to_string(i), "image/png",
                        io::encode_png(viz::image_picture(xs.slice(0, i, i + 1), 4)), caption, caption);
