@@ -10,9 +10,7 @@
 // shapes, parameters, dtype, math mode and device.
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <unordered_map>
 
 #include "backends/cuda/cuda_kernels.h"
 #include "backends/cuda/cuda_libs.h"
