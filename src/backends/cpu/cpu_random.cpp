@@ -13,7 +13,6 @@
 #include <cstdint>
 
 #include "backends/cpu/cpu_kernels.h"
-#include "cortex/core/philox.h"
 
 namespace cortex::backend::cpu {
 namespace {
@@ -99,10 +98,9 @@ void bernoulli(Tensor& out, double p, double scale, std::uint64_t seed, std::uin
 #pragma omp parallel for if (n > 65536)
   for (std::int64_t b = 0; b < whole; b += kChunk)
     draw_avx2(o, b, std::min(whole, b + kChunk), threshold, on, seed, first_block);
-  for (std::int64_t b = whole; 4 * b < n; ++b) {  // the last blocks, one at a time
-    std::uint32_t w[4];
-    philox4x32_10(seed, first_block + static_cast<std::uint64_t>(b), w);
-    for (std::int64_t j = 0; j < 4 && 4 * b + j < n; ++j) o[4 * b + j] = (w[j] >> 8) < threshold ? on : 0.0f;
+  if (4 * whole < n) {  // the last (under 32) elements: the reference's loop, from block `whole` on
+    Tensor tail = out.view({n}).slice(0, 4 * whole, n);
+    ref_kernel(&Kernels::bernoulli, "bernoulli")(tail, p, scale, seed, first_block + static_cast<std::uint64_t>(whole));
   }
 }
 
