@@ -5,8 +5,9 @@
 #   2. the test binaries (every CUDA test runs; nothing may skip for want of a GPU);
 #   3. bench_train beside bench/torch_train.py (the PyTorch of that machine), in one run;
 #   4. a table (bench/train_table.py);
-#   5. with --profile, ncu's kernel times of two training steps (lecture fp32 and bf16,
-#      VGG bf16), summed by kernel.
+#   5. with --profile, the host's time per region (breakdown.txt) and ncu's kernel times of
+#      two training steps of each model and precision, summed by kernel (profile.md; the raw
+#      CSVs stay in /tmp, since the device tool brings back at most 8 files).
 # Results go to $OUT (the device tool's folder) or bench/results/gpu.
 #   bash bench/gpu_check.sh [--quick] [--profile]
 set -uo pipefail
@@ -62,12 +63,13 @@ if [ $profile = 1 ]; then
   timeout 120 "$bench/bench_train" --models lecture,vgg --precisions fp32,bf16 --steps 10 --warmup 5 --rounds 1 \
     --breakdown 50 > /dev/null 2> "$out/breakdown.txt"
   ncu=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1)
-  for case in lecture:fp32 lecture:bf16 vgg:bf16; do
+  raw=$(mktemp -d)
+  for case in lecture:fp32 lecture:bf16 vgg:fp32 vgg:bf16; do
     model=${case%:*} precision=${case#*:}
     timeout 120 "$ncu" --profile-from-start off --clock-control none --metrics gpu__time_duration.sum --csv --page raw \
       "$bench/bench_train" --models $model --precisions $precision --steps 2 --warmup 3 --rounds 1 --profile 1 \
-      > "$out/ncu_${model}_${precision}.csv" 2>> "$log"
+      > "$raw/ncu_${model}_${precision}.csv" 2>> "$log"
     echo "## $model $precision" | tee -a "$out/profile.md"
-    python3 bench/gpu_profile.py "$out/ncu_${model}_${precision}.csv" 2 | head -22 | tee -a "$out/profile.md"
+    python3 bench/gpu_profile.py "$raw/ncu_${model}_${precision}.csv" 2 | head -22 | tee -a "$out/profile.md"
   done
 fi
