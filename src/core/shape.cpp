@@ -9,8 +9,13 @@ namespace cortex {
 
 std::int64_t numel(const Shape& shape) {
   std::int64_t n = 1;
-  for (auto d : shape) n *= d;
-  return n;
+  bool zero = false;
+  for (auto d : shape) {
+    if (d == 0) zero = true;  // the other sizes still must not overflow
+    else if (__builtin_mul_overflow(n, d, &n))
+      fail<ShapeError>("shape ", shape_str(shape), " has more than 2^63 elements (zeros counted as 1)");
+  }
+  return zero ? 0 : n;
 }
 
 std::string shape_str(const Shape& shape) {
@@ -27,7 +32,9 @@ Strides contiguous_strides(const Shape& shape) {
   std::int64_t s = 1;
   for (std::size_t i = shape.size(); i-- > 0;) {
     st[i] = s;
-    s *= std::max<std::int64_t>(shape[i], 1);
+    if (__builtin_mul_overflow(s, std::max<std::int64_t>(shape[i], 1), &s))
+      fail<ShapeError>("shape ", shape_str(shape), ": its sizes (zeros counted as 1) multiply past 2^63, "
+                       "so its strides cannot be held");
   }
   return st;
 }

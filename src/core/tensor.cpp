@@ -1,6 +1,8 @@
 // Tensor's core half: construction, metadata, raw views and autograd state.
 #include "cortex/core/tensor.h"
 
+#include <algorithm>
+
 namespace cortex {
 
 TensorImpl::TensorImpl(std::shared_ptr<Storage> storage_, Shape shape_, Strides strides_,
@@ -9,12 +11,16 @@ TensorImpl::TensorImpl(std::shared_ptr<Storage> storage_, Shape shape_, Strides 
       offset(offset_), dtype(dtype_) {}
 
 Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
-  std::int64_t n = 1;
+  // The product of the sizes, zeros counted as 1, stays under 2^52 bytes: a zero size
+  // empties the tensor but must not let its neighbours' strides overflow.
+  std::int64_t n = 1, bound = 1;
   const std::int64_t limit = (std::int64_t{1} << 52) / static_cast<std::int64_t>(element_size(dtype));
   for (auto d : shape) {
     if (d < 0) fail<ValueError>("Tensor::empty expects non-negative sizes, got ", shape_str(shape));
-    if (d > 0 && n > limit / d)
+    const std::int64_t at_least_1 = std::max<std::int64_t>(d, 1);
+    if (bound > limit / at_least_1)
       fail<ValueError>("Tensor::empty: shape ", shape_str(shape), " of ", dtype_name(dtype), " is too large to allocate");
+    bound *= at_least_1;
     n *= d;
   }
   auto storage = std::make_shared<Storage>(n * element_size(dtype), device);
@@ -65,9 +71,13 @@ Tensor Tensor::as_strided(const Shape& shape, const Strides& strides, std::int64
     if (shape[i] < 0 || strides[i] < 0)
       fail<ValueError>("as_strided expects non-negative sizes and strides, got shape ", shape_str(shape),
                        " and strides ", shape_str(strides));
+    std::int64_t reach = 0;
     if (shape[i] == 0) empty = true;
-    else last += (shape[i] - 1) * strides[i];
+    else if (__builtin_mul_overflow(shape[i] - 1, strides[i], &reach) || __builtin_add_overflow(last, reach, &last))
+      fail<IndexError>("as_strided view (shape ", shape_str(shape), ", strides ", shape_str(strides), ", offset ",
+                       offset, ") reaches past element 2^63");
   }
+  cortex::numel(shape);  // throws when the sizes (zeros counted as 1) multiply past 2^63
   std::int64_t capacity = static_cast<std::int64_t>(impl_->storage->nbytes() / element_size(impl_->dtype));
   if (offset < 0 || (!empty && last >= capacity))
     fail<IndexError>("as_strided view (shape ", shape_str(shape), ", strides ", shape_str(strides), ", offset ",

@@ -88,6 +88,11 @@ Tensor random_shift(const Tensor& images, double height_fraction, double width_f
 
 Tensor shift(const Tensor& images, std::int64_t dy, std::int64_t dx, FillMode fill) {
   Tensor x = checked_batch(images, "shift");  // (N, H, W, C)
+  // A shift by the whole height or width or more uncovers everything alike; clamping
+  // keeps w + dx and j - dx from overflowing for offsets near 2^63.
+  const std::int64_t h = x.size(1), w = x.size(2);
+  dy = std::clamp<std::int64_t>(dy, -h, h);
+  dx = std::clamp<std::int64_t>(dx, -w, w);
   return shift_each(x, fill, [&](std::int64_t) { return std::pair{dy, dx}; });
 }
 

@@ -2,6 +2,7 @@
 // u32 dims, then the elements big-endian. zlib's gz* API reads .gz and raw alike.
 #include "cortex/data/idx.h"
 
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -10,6 +11,8 @@
 #include <cstring>
 #include <filesystem>
 #include <vector>
+
+#include "cortex/io/open_file.h"
 
 namespace cortex::data {
 namespace {
@@ -55,12 +58,14 @@ class GzFile {
     std::error_code ec;
     if (!std::filesystem::exists(path, ec))
       fail("read_idx: cannot open '", path, "': no such file (expected an IDX file, .gz or raw)");
-    if (std::filesystem::is_directory(path, ec))
-      fail("read_idx: '", path, "' is a directory, expected an IDX file (.gz or raw)");
-    errno = 0;
-    file_ = gzopen(path.c_str(), "rb");
-    if (file_ == nullptr)
-      fail("read_idx: cannot open '", path, "': ", errno ? std::strerror(errno) : "zlib is out of memory");
+    std::string why;
+    const int fd = io::open_regular_file(path, &why);  // a FIFO is refused, not waited on
+    if (fd < 0) fail("read_idx: cannot open '", path, "': ", why, " (expected an IDX file, .gz or raw)");
+    file_ = gzdopen(fd, "rb");
+    if (file_ == nullptr) {
+      ::close(fd);
+      fail("read_idx: cannot open '", path, "': zlib is out of memory");
+    }
     gzbuffer(file_, 1 << 17);
   }
   ~GzFile() {
@@ -173,13 +178,17 @@ Tensor read_idx(const std::string& path) {
     fail("read_idx: '", path, "' is truncated: expected ", ndims, " dims (", 4 * ndims,
          " bytes) after the magic, found ", got, " bytes");
   Shape shape;
-  std::uint64_t expected = type->size;
+  // Every dim counts towards "absurd", a zero one as 1: [0, 2^32-1, 2^32-1] holds no data
+  // but is no more an image set than the same dims without the zero.
+  std::uint64_t expected = type->size, bound = type->size;
   bool absurd = false;
   for (int d = 0; d < ndims; ++d) {
     std::uint64_t n = big_endian(dim_bytes + 4 * d, 4);
     shape.push_back(static_cast<std::int64_t>(n));
-    if (n != 0 && expected > kMaxBytes / n) absurd = true;
-    expected = absurd ? expected : expected * n;
+    const std::uint64_t at_least_1 = std::max<std::uint64_t>(n, 1);
+    if (bound > kMaxBytes / at_least_1) absurd = true;
+    bound = absurd ? bound : bound * at_least_1;
+    expected *= absurd ? 1 : n;
   }
   if (absurd)
     fail("read_idx: '", path, "' has absurd dims ", shape_str(shape), " of ", type->name,

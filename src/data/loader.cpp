@@ -78,6 +78,12 @@ struct Pass {
 
 }  // namespace
 
+// Batches of options.batch_size in n rows (no overflow for a batch size near 2^63).
+static std::int64_t batch_count(std::int64_t n, const LoaderOptions& options) {
+  const std::int64_t bs = options.batch_size;
+  return n / bs + (!options.drop_last && n % bs != 0 ? 1 : 0);
+}
+
 struct DataLoader::Impl {
   Tensor x, y;  // (N, ...) contiguous host tensors
   LoaderOptions options;
@@ -86,8 +92,9 @@ struct DataLoader::Impl {
   std::unique_ptr<Pass> pass;  // the epoch in progress; declared last, so joined first
 
   Batch make_batch(const Pass& p, std::int64_t b) const {
-    std::int64_t lo = b * options.batch_size;
-    std::int64_t hi = std::min<std::int64_t>(lo + options.batch_size, static_cast<std::int64_t>(p.order.size()));
+    const std::int64_t rows = static_cast<std::int64_t>(p.order.size());
+    const std::int64_t lo = b * options.batch_size;  // b < num_batches, so lo < rows
+    const std::int64_t hi = lo + std::min(options.batch_size, rows - lo);
     Batch batch{gather_rows(x, p.order, lo, hi), y.defined() ? gather_rows(y, p.order, lo, hi) : Tensor(), b};
     if (options.transform) {
       Generator gen(derive_seed({options.seed, static_cast<std::uint64_t>(p.epoch), kTransform,
@@ -135,8 +142,7 @@ struct DataLoader::Impl {
     pass->epoch = epoch;
     pass->order.resize(static_cast<std::size_t>(per_rank));
     for (std::int64_t k = 0; k < per_rank; ++k) pass->order[k] = perm[options.rank + k * options.world_size];
-    std::int64_t bs = options.batch_size;
-    pass->num_batches = options.drop_last ? per_rank / bs : (per_rank + bs - 1) / bs;
+    pass->num_batches = batch_count(per_rank, options);
     if (options.prefetch > 0 && pass->num_batches > 0) pass->worker = std::thread([this, p = pass.get()] { work(*p); });
   }
 };
@@ -169,8 +175,7 @@ std::int64_t DataLoader::num_samples() const {
 }
 
 std::int64_t DataLoader::num_batches() const {
-  std::int64_t n = impl_->per_rank, bs = impl_->options.batch_size;
-  return impl_->options.drop_last ? n / bs : (n + bs - 1) / bs;
+  return batch_count(impl_->per_rank, impl_->options);
 }
 
 const LoaderOptions& DataLoader::options() const { return impl_->options; }

@@ -53,6 +53,14 @@ Tensor to_model_input(const Tensor& image_u8, std::int64_t height, std::int64_t 
     fail<ShapeError>(what, " expects a model input (height, width, channels) with positive sizes and 1 or 3 "
                      "channels, got (", height, ", ", width, ", ", channels, ")");
   const std::int64_t H = image_u8.size(0), W = image_u8.size(1), C = image_u8.size(2);
+  // Checked before anything is allocated: sides of at most 2^16 pixels, and the output
+  // and the half-resized image (height, W) at most 2^28 floats (1 GiB) each.
+  constexpr std::int64_t kMaxSide = std::int64_t{1} << 16, kMaxValues = std::int64_t{1} << 28;
+  if (height > kMaxSide || width > kMaxSide || height * width * channels > kMaxValues ||
+      W > kMaxValues / (height * channels))
+    fail<ShapeError>(what, " expects a model input of sides up to 2^16 and at most 2^28 values (also at the source "
+                     "image's width), got (", height, ", ", width, ", ", channels, ") for an image of ",
+                     shape_str(image_u8.shape()));
   std::vector<std::uint8_t> scratch;
   const std::uint8_t* src = host_bytes(image_u8, scratch, what);  // (H, W, C)
 

@@ -3,6 +3,7 @@
 #include "cortex/io/tensor_file.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <bit>
@@ -14,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cortex/io/atomic_file.h"
+#include "cortex/io/open_file.h"
 #include "host_bytes.h"
 
 static_assert(std::endian::native == std::endian::little,
@@ -25,6 +27,7 @@ namespace {
 using Json = nlohmann::ordered_json;  // keeps the header in the tensors' order
 
 constexpr std::uint64_t kMaxHeaderBytes = 100'000'000;
+constexpr std::uint64_t kMaxTensorBytes = std::uint64_t{1} << 52;  // Tensor::empty's limit
 constexpr const char* kMetadataKey = "__metadata__";
 
 constexpr std::pair<DType, const char*> kDTypeNames[] = {
@@ -64,8 +67,22 @@ class Loader {
     fail("corrupt tensor file ", path_, ": ", std::forward<Args>(args)...);
   }
 
+  // A header value as an error message shows it: its JSON cut to 80 characters, or
+  // only its type when nested deeper than 4 levels (dump() recurses once per level,
+  // so a value nested a million deep would overflow the stack).
+  static bool shallow(const Json& value, int levels) {
+    if (!value.is_structured()) return true;
+    if (levels == 0) return false;
+    return std::all_of(value.begin(), value.end(), [&](const Json& v) { return shallow(v, levels - 1); });
+  }
+  static std::string brief(const Json& value) {
+    if (!shallow(value, 4)) return std::string("an ") + value.type_name() + " nested deeper than 4 levels";
+    std::string text = value.dump();
+    return text.size() <= 80 ? text : text.substr(0, 77) + "...";
+  }
+
   std::uint64_t unsigned_field(const Json& value, const std::string& what) const {
-    if (!value.is_number_unsigned()) corrupt(what, " must be a non-negative integer, found ", value.dump());
+    if (!value.is_number_unsigned()) corrupt(what, " must be a non-negative integer, found ", brief(value));
     return value.get<std::uint64_t>();
   }
 
@@ -75,24 +92,29 @@ class Loader {
     for (const char* key : {"dtype", "shape", "data_offsets"})
       if (!info.contains(key)) corrupt(where, " has no \"", key, "\" field");
     const Json& dtype = info["dtype"];
-    if (!dtype.is_string()) corrupt(where, " has a non-string dtype ", dtype.dump());
+    if (!dtype.is_string()) corrupt(where, " has a non-string dtype ", brief(dtype));
     std::optional<DType> parsed = parse_dtype(dtype.get<std::string>());
     if (!parsed)
-      corrupt(where, " has dtype ", dtype.dump(), ", expected one of F32, F64, BF16, I32, I64, U8, BOOL");
+      corrupt(where, " has dtype ", brief(dtype), ", expected one of F32, F64, BF16, I32, I64, U8, BOOL");
     const Json& shape = info["shape"];
-    if (!shape.is_array()) corrupt(where, " has shape ", shape.dump(), ", expected an array of sizes");
+    if (!shape.is_array()) corrupt(where, " has shape ", brief(shape), ", expected an array of sizes");
     Entry e{name, *parsed, {}, 0, 0};
-    std::uint64_t need = element_size(e.dtype);
-    bool overflow = false;
+    std::uint64_t need = element_size(e.dtype), bound = need;
+    bool overflow = false, too_large = false;
     for (const Json& d : shape) {
       std::uint64_t size = unsigned_field(d, where + " shape entry");
       if (size > static_cast<std::uint64_t>(INT64_MAX)) corrupt(where, " has size ", size, " in its shape");
       overflow = overflow || __builtin_mul_overflow(need, size, &need);
+      // A zero size empties the tensor but must not hide absurd sizes beside it (their strides overflow).
+      too_large = too_large || __builtin_mul_overflow(bound, std::max<std::uint64_t>(size, 1), &bound) ||
+                  bound > kMaxTensorBytes;
       e.shape.push_back(static_cast<std::int64_t>(size));
     }
+    if (too_large && !overflow && need == 0)
+      corrupt(where, " has shape ", shape_str(e.shape), ": its sizes multiply past 2^52 bytes beside the zero");
     const Json& offsets = info["data_offsets"];
     if (!offsets.is_array() || offsets.size() != 2)
-      corrupt(where, " has data_offsets ", offsets.dump(), ", expected [begin, end]");
+      corrupt(where, " has data_offsets ", brief(offsets), ", expected [begin, end]");
     e.begin = unsigned_field(offsets[0], where + " data_offsets begin");
     e.end = unsigned_field(offsets[1], where + " data_offsets end");
     if (e.begin > e.end) corrupt(where, " has data_offsets [", e.begin, ", ", e.end, "] with begin > end");
@@ -127,11 +149,17 @@ class Loader {
   }
 
   TensorFile load() {
-    std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path_.c_str(), "rb"));
-    if (!file) fail("cannot open tensor file ", path_, ": ", std::strerror(errno));
+    std::string why;
+    const int fd = open_regular_file(path_, &why);
+    if (fd < 0) fail("cannot open tensor file ", path_, ": ", why);
+    std::unique_ptr<std::FILE, FileCloser> file(::fdopen(fd, "rb"));
+    if (!file) {
+      const int error = errno;
+      ::close(fd);
+      fail("cannot open tensor file ", path_, ": ", std::strerror(error));
+    }
     struct stat st{};
-    if (::fstat(::fileno(file.get()), &st) != 0 || !S_ISREG(st.st_mode))
-      fail("cannot read tensor file ", path_, ": not a regular file");
+    if (::fstat(::fileno(file.get()), &st) != 0) fail("cannot read tensor file ", path_, ": ", std::strerror(errno));
     const auto file_bytes = static_cast<std::uint64_t>(st.st_size);
     if (file_bytes < 8) corrupt("expected at least 8 bytes (the header length), found ", file_bytes);
     unsigned char prefix[8];
@@ -159,7 +187,7 @@ class Loader {
       }
       if (!value.is_object()) corrupt("__metadata__ must be an object, found ", value.type_name());
       for (const auto& [k, v] : value.items()) {
-        if (!v.is_string()) corrupt("__metadata__ must map strings to strings, found \"", k, "\": ", v.dump());
+        if (!v.is_string()) corrupt("__metadata__ must map strings to strings, found \"", k, "\": ", brief(v));
         out.metadata[k] = v.get<std::string>();
       }
     }

@@ -18,7 +18,8 @@ namespace {
 
 std::int64_t dilated(std::int64_t k, std::int64_t d) { return (k - 1) * d + 1; }
 
-Conv2dParams params(const Conv2dOptions& o, const char* op) {
+// transposed: conv_transpose2d, the one op that takes output_padding.
+Conv2dParams params(const Conv2dOptions& o, const char* op, bool transposed) {
   for (auto s : o.strides)
     if (s < 1) fail<ValueError>(op, " expects strides >= 1, got ", s);
   for (auto d : o.dilation)
@@ -28,6 +29,12 @@ Conv2dParams params(const Conv2dOptions& o, const char* op) {
   if (o.groups < 1) fail<ValueError>(op, " expects groups >= 1, got ", o.groups);
   if (o.padding != "valid" && o.padding != "same" && o.padding != "explicit")
     fail<ValueError>(op, " expects padding \"valid\", \"same\" or \"explicit\", got \"", o.padding, "\"");
+  if (o.padding != "explicit" && o.pads != decltype(o.pads){})
+    fail<ValueError>(op, " takes pads only with padding \"explicit\", got padding \"", o.padding, "\" and pads ",
+                     o.pads[0], ",", o.pads[1], ",", o.pads[2], ",", o.pads[3]);
+  if (!transposed && o.output_padding != decltype(o.output_padding){})
+    fail<ValueError>(op, " takes no output_padding (conv_transpose2d does), got ", o.output_padding[0], "x",
+                     o.output_padding[1]);
   Conv2dParams p;
   p.stride_h = o.strides[0];
   p.stride_w = o.strides[1];
@@ -103,7 +110,7 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2d
   // Under autocast the relu runs in the conv's dtype.
   if (detail::autocast_applies({&x, &w, &bias})) return autocast_conv(conv2d, x, w, bias, o);
   check_operands(x, w, bias, op);
-  Conv2dParams p = params(o, op);
+  Conv2dParams p = params(o, op, false);
   std::int64_t n = x.shape()[0], h = x.shape()[1], wd = x.shape()[2], c = x.shape()[3];
   std::int64_t kh = w.shape()[0], kw = w.shape()[1], oc = w.shape()[3];
   check_groups(c, w.shape()[2], oc, p.groups, op, x, w);
@@ -159,7 +166,7 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& bias, co
   if (o.relu) fail<ValueError>(op, " does not fuse a relu (Conv2dOptions::relu is for conv2d); apply relu() to its output");
   if (detail::autocast_applies({&x, &w, &bias})) return autocast_conv(conv_transpose2d, x, w, bias, o);
   check_operands(x, w, bias, op);
-  Conv2dParams p = params(o, op);
+  Conv2dParams p = params(o, op, true);
   std::int64_t n = x.shape()[0], h = x.shape()[1], wd = x.shape()[2], c = x.shape()[3];
   std::int64_t kh = w.shape()[0], kw = w.shape()[1], oc = w.shape()[2] * p.groups;
   // Seen from the forward conv it inverts, w maps oc channels to c = w.shape()[3].
@@ -179,8 +186,10 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& bias, co
     oph += std::max<std::int64_t>(-th, 0);
     opw += std::max<std::int64_t>(-tw, 0);
   }
-  if (oph < 0 || opw < 0 || oph >= std::max(p.stride_h, p.dilation_h) || opw >= std::max(p.stride_w, p.dilation_w))
-    fail<ValueError>(op, " expects output_padding smaller than the stride or dilation, got ", oph, "x", opw);
+  // Keras's rule: below the stride, so that the forward conv maps the output back to the input.
+  if (oph < 0 || opw < 0 || oph >= p.stride_h || opw >= p.stride_w)
+    fail<ValueError>(op, " expects output_padding in [0, stride) (stride ", p.stride_h, "x", p.stride_w, "), got ",
+                     oph, "x", opw, o.padding == "same" ? " including what \"same\" adds" : "");
   std::int64_t oh = (h - 1) * p.stride_h + kh_eff - p.pad_top - p.pad_bottom + oph;
   std::int64_t ow = (wd - 1) * p.stride_w + kw_eff - p.pad_left - p.pad_right + opw;
   if (oh < 1 || ow < 1)

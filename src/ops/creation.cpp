@@ -13,8 +13,7 @@ using detail::kernel;
 Tensor empty(const Shape& shape, DType dtype, Device device) { return alloc(shape, dtype, device); }
 
 Tensor full(const Shape& shape, double value, DType dtype, Device device) {
-  if (!is_floating(dtype) && !std::isfinite(value))
-    fail<ValueError>("full expects a finite value for a ", dtype_name(dtype), " tensor, got ", value);
+  detail::check_fill_value(value, dtype, "full");
   Tensor t = alloc(shape, dtype, device);
   kernel(&backend::Kernels::fill, device, "full")(t, value);
   return t;

@@ -124,8 +124,18 @@ Tensor div(const Tensor& a, const Tensor& b) {
 Tensor pow(const Tensor& a, const Tensor& b) {
   return binary_recorded(BinaryOp::pow, a, b,
                          [](const Tensor& g, const Tensor& a, const Tensor& b, const Tensor& out, bool na, bool nb) {
-                           Tensor ga = na ? g * b * pow(a, b - 1.0) : Tensor();
-                           Tensor gb = nb ? g * out * log(a) : Tensor();
+                           // PyTorch's masks: d/da is 0 where b = 0 (not 0 * 0^-1 = NaN), d/db is 0
+                           // where a = 0 and b >= 0 (not 0 * log 0 = NaN).
+                           Tensor ga, gb;
+                           if (na) {
+                             ga = g * b * pow(a, b - 1.0);
+                             ga = where(eq(b, zeros_like(b)), zeros_like(ga), ga);
+                           }
+                           if (nb) {
+                             gb = g * out * log(a);
+                             const Tensor zero = zeros_like(gb);
+                             gb = where(eq(a, zeros_like(a)), where(ge(b, zeros_like(b)), zero, gb), gb);
+                           }
                            return Pair{ga, gb};
                          });
 }

@@ -4,11 +4,27 @@
 #include "cortex/ops/autocast.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace cortex::detail {
 
 void check_defined(const Tensor& t, const char* op, const char* arg) {
   if (!t.defined()) fail<ValueError>(op, " expects a defined tensor for ", arg, ", got an undefined one");
+}
+
+void check_fill_value(double value, DType dtype, const char* op) {
+  if (is_floating(dtype)) return;
+  if (!std::isfinite(value))
+    fail<ValueError>(op, " expects a finite value for a ", dtype_name(dtype), " tensor, got ", value);
+  double low = 0.0, high = 0.0;  // the open range whose truncations fit
+  switch (dtype) {
+    case DType::i32: low = -2147483649.0, high = 2147483648.0; break;
+    case DType::i64: low = -9223372036854777856.0, high = 9223372036854775808.0; break;  // -2^63 - 2048: next double below -2^63
+    case DType::u8: low = -1.0, high = 256.0; break;
+    default: return;  // bool: nonzero is true
+  }
+  if (!(value > low && value < high))
+    fail<ValueError>(op, " cannot store ", value, " in a ", dtype_name(dtype), " tensor without overflow");
 }
 
 void check_floating(const Tensor& t, const char* op) {

@@ -47,6 +47,9 @@ Tensor to_f32_if_bf16(const Tensor& t);       // t.to(f32) when t is bf16 (the l
 void check_same_dtype(const Tensor& a, const Tensor& b, const char* op);
 void check_same_device(const Tensor& a, const Tensor& b, const char* op);
 void check_rank(const Tensor& t, std::int64_t rank, const char* op, const char* what);
+// A value that full / fill_ can store in dtype: anything for floating dtypes and
+// bool (nonzero is true); for integers a finite value whose truncation fits.
+void check_fill_value(double value, DType dtype, const char* op);
 
 // A contiguous tensor of `shape` on `device` (installs the device's backend first).
 Tensor alloc(const Shape& shape, DType dtype, Device device);

@@ -69,10 +69,15 @@ std::vector<Tensor> split(const Tensor& x, const std::vector<std::int64_t>& size
   detail::check_defined(x, "split", "the input");
   int axis = normalize_axis(axis_in, x.dim(), "split");
   std::int64_t total = 0;
+  bool over = false;  // the sizes add up past the axis (checked as they go, so they cannot wrap)
   for (auto s : sizes) {
     if (s < 0) fail<ValueError>("split expects sizes >= 0, got ", s);
-    total += s;
+    over = over || s > x.shape()[axis] - total;
+    if (!over) total += s;
   }
+  if (over)
+    fail<ShapeError>("split expects sizes adding up to ", x.shape()[axis], " (axis ", axis, " of ",
+                     shape_str(x.shape()), "), got sizes adding up to more");
   if (total != x.shape()[axis])
     fail<ShapeError>("split expects sizes adding up to ", x.shape()[axis], " (axis ", axis, " of ",
                      shape_str(x.shape()), "), got ", total);
@@ -88,7 +93,8 @@ std::vector<Tensor> split(const Tensor& x, const std::vector<std::int64_t>& size
 std::vector<Tensor> chunk(const Tensor& x, std::int64_t parts, std::int64_t axis_in) {
   detail::check_defined(x, "chunk", "the input");
   int axis = normalize_axis(axis_in, x.dim(), "chunk");
-  if (parts < 1 || x.shape()[axis] % parts != 0)
+  // An empty axis splits into one empty part per ask, up to one part (no 2^40-entry list).
+  if (parts < 1 || x.shape()[axis] % parts != 0 || parts > std::max<std::int64_t>(x.shape()[axis], 1))
     fail<ShapeError>("chunk expects a part count that divides axis ", axis, " of size ", x.shape()[axis],
                      ", got ", parts);
   return split(x, std::vector<std::int64_t>(parts, x.shape()[axis] / parts), axis);

@@ -70,6 +70,7 @@ Tensor& Tensor::fill_(double value) {
   if (requires_grad() && GradMode::is_enabled())
     fail<AutogradError>("fill_ on a tensor that requires grad would hide the write from autograd; "
                         "run it under NoGradGuard");
+  detail::check_fill_value(value, dtype(), "fill_");
   if (is_contiguous()) {
     kernel(&Kernels::fill, device(), "fill_")(*this, value);
     storage()->bump_version();

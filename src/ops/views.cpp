@@ -51,10 +51,11 @@ Shape infer_shape(const Shape& target, std::int64_t n, const char* op, const Sha
       infer = static_cast<std::int64_t>(i);
     } else if (out[i] < 0) {
       fail<ShapeError>(op, " expects sizes >= 0 or -1, got ", shape_str(target));
-    } else {
-      known *= out[i];
+    } else if (__builtin_mul_overflow(known, std::max<std::int64_t>(out[i], 1), &known)) {
+      fail<ShapeError>(op, " expects a shape whose sizes multiply to under 2^63, got ", shape_str(target));
     }
   }
+  if (std::find(out.begin(), out.end(), 0) != out.end()) known = 0;
   if (infer >= 0) {
     if (known == 0 || n % known != 0)
       fail<ShapeError>(op, " cannot infer the -1 in ", shape_str(target), " for ", n, " elements (shape ",

@@ -138,6 +138,37 @@ TEST(TensorErrors, NameWhatWasExpectedAndFound) {
   EXPECT_THROW(leaf.set_grad(zeros({3})), AutogradError);
 }
 
+TEST(TensorErrors, ElementCountsThatOverflowAreRefused) {
+  // 274177 x 67280421310721 = 2^64 + 1: a wrapped count of 1 would pass for one element.
+  EXPECT_THROW(ones({1}).expand({274177, 67280421310721}), ShapeError);
+  EXPECT_THROW(ones({1}).expand({std::int64_t{1} << 32, std::int64_t{1} << 32}), ShapeError);
+  EXPECT_THROW(zeros({6}).reshape({std::int64_t{1} << 32, std::int64_t{1} << 32, 6}), ShapeError);
+  // A zero size empties the tensor, but the sizes beside it still count.
+  EXPECT_THROW(zeros({0}).reshape({std::int64_t{1} << 31, std::int64_t{1} << 31, 4, 0}), ShapeError);
+  EXPECT_THROW(Tensor::empty({0, std::int64_t{1} << 32, std::int64_t{1} << 32}), ValueError);
+  EXPECT_THROW(zeros({2}).as_strided({3, 2}, {std::int64_t{1} << 62, std::int64_t{1} << 62}, 0), IndexError);
+  // Large sizes that fit still work, with the strides a contiguous tensor has.
+  Tensor e = Tensor::empty({0, std::int64_t{1} << 20, 8});
+  EXPECT_EQ(e.strides(), (Strides{8 << 20, 8, 1}));
+  EXPECT_EQ(zeros({0}).reshape({4, 0, std::int64_t{1} << 30}).numel(), 0);
+  EXPECT_EQ(numel({0, std::int64_t{1} << 40, std::int64_t{1} << 20}), 0);
+  EXPECT_THROW(numel({0, std::int64_t{1} << 40, std::int64_t{1} << 30}), ShapeError);
+}
+
+TEST(TensorErrors, FullAndFillStoreOnlyValuesThatFit) {
+  EXPECT_THROW(full({2}, 1e30, DType::i32), ValueError);  // would wrap to -1
+  EXPECT_THROW(full({2}, -1, DType::u8), ValueError);     // would wrap to 255
+  EXPECT_THROW(full({2}, 256, DType::u8), ValueError);
+  EXPECT_THROW(zeros({2}, DType::i64).fill_(NAN), ValueError);  // would be 0
+  EXPECT_THROW(zeros({2}, DType::i64).fill_(9223372036854775808.0), ValueError);
+  EXPECT_EQ(full({1}, 2147483647.9, DType::i32).item(), 2147483647.0);  // truncates, fits
+  EXPECT_EQ(full({1}, -2147483648.5, DType::i32).item(), -2147483648.0);
+  EXPECT_EQ(full({1}, 255.5, DType::u8).item(), 255.0);
+  EXPECT_EQ(zeros({1}, DType::i64).fill_(-9223372036854775808.0).to_vector<std::int64_t>()[0], INT64_MIN);
+  EXPECT_EQ(full({1}, 7, DType::boolean).item(), 1.0);  // nonzero is true
+  EXPECT_TRUE(std::isnan(full({1}, NAN).item()));      // floating dtypes take anything
+}
+
 TEST(TensorErrors, RankZeroTensorsHaveNoAxes) {
   Tensor s = scalar(1);
   EXPECT_THROW(s.size(0), IndexError);

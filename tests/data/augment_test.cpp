@@ -1,4 +1,5 @@
 // random_shift: a pattern with unique pixel values shows each image's offset, which must be in range and exact.
+#include <limits>
 #include <set>
 
 #include "cortex/data/augment.h"
@@ -114,6 +115,13 @@ TEST(Shift, MovesEveryImageByTheSameOffsetWithZerosOrEdges) {
   EXPECT_EQ(edge.at({0, 4, 0, 1}), x.at({0, 4, 0, 1}));  // the first column repeats
   EXPECT_EQ(edge.at({0, 4, 5, 1}), x.at({0, 4, 4, 1}));
   expect_error<ShapeError>([&] { data::shift(zeros({4, 4}), 1, 1); }, {"shift", "rank-4 NHWC"});
+  // Offsets past the image are the same as the whole image's, up to 2^63 (no overflow).
+  const std::int64_t big = std::numeric_limits<std::int64_t>::max(), small = std::numeric_limits<std::int64_t>::min();
+  for (FillMode fill : {FillMode::constant, FillMode::nearest}) {
+    EXPECT_EQ(data::shift(x, 0, big, fill).to_vector<float>(), data::shift(x, 0, kW, fill).to_vector<float>());
+    EXPECT_EQ(data::shift(x, small, 0, fill).to_vector<float>(), data::shift(x, -kH, 0, fill).to_vector<float>());
+    EXPECT_EQ(data::shift(x, big, small, fill).to_vector<float>(), data::shift(x, kH, -kW, fill).to_vector<float>());
+  }
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include "cortex/data/idx.h"
 #include "data/idx_files.h"
 #include "support/check.h"
+#include "support/fifo.h"
 
 namespace cortex {
 namespace {
@@ -12,6 +13,7 @@ namespace {
 using data::read_idx;
 using testing::big_endian;
 using testing::Bytes;
+using testing::error_reading_fifo;
 using testing::expect_error;
 using testing::idx_bytes;
 
@@ -69,6 +71,16 @@ TEST_F(ReadIdx, MissingFileOrDirectory) {
   std::string p = path("nope-idx3-ubyte.gz");
   expect_error<Error>([&] { read_idx(p); }, {"read_idx", p, "no such file"});
   expect_error<Error>([&] { read_idx(dir_.string()); }, {"read_idx", dir_.string(), "directory"});
+  const std::string fifo = error_reading_fifo(path("pipe"), [](const std::string& p) { read_idx(p); });
+  EXPECT_NE(fifo.find("read_idx: cannot open '" + path("pipe") + "': a FIFO, not a regular file"), std::string::npos)
+      << fifo;
+}
+
+TEST_F(ReadIdx, AZeroDimDoesNotHideAbsurdDims) {
+  std::string p = write_raw("zero_absurd", idx_bytes(0x08, {0, 0xffffffffu, 0xffffffffu}, {}));
+  expect_error<Error>([&] { read_idx(p); }, {p, "absurd dims [0, 4294967295, 4294967295]"});
+  Tensor sane = read_idx(write_raw("zero_sane", idx_bytes(0x08, {0, 60000, 784}, {})));
+  EXPECT_EQ(sane.shape(), (Shape{0, 60000, 784}));
 }
 
 TEST_F(ReadIdx, TruncatedGzipIsAZlibError) {

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <limits>
 #include <numeric>
 #include <set>
 #include <stdexcept>
@@ -215,6 +216,17 @@ TEST(DataLoader, TransformsAreReproducible) {
   EXPECT_EQ(run(1, 2), first);
   EXPECT_EQ(run(1, 0), first);  // the same numbers whichever thread runs the transform
   EXPECT_NE(run(2, 2), first);
+}
+
+TEST(DataLoader, ABatchSizeNear2To63IsOneBatch) {
+  const std::int64_t huge = std::numeric_limits<std::int64_t>::max();
+  for (bool drop_last : {false, true}) {
+    DataLoader dl = loader(10, {.batch_size = huge, .shuffle = false, .drop_last = drop_last});
+    EXPECT_EQ(dl.num_batches(), drop_last ? 0 : 1);
+    std::vector<std::int64_t> sizes;
+    EXPECT_EQ(one_epoch(dl, &sizes), drop_last ? std::vector<std::int64_t>{} : iota(10));
+    EXPECT_EQ(sizes, drop_last ? std::vector<std::int64_t>{} : std::vector<std::int64_t>{10});
+  }
 }
 
 TEST(DataLoader, BadArguments) {

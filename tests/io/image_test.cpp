@@ -4,6 +4,7 @@
 
 #include "cortex/io/image.h"
 #include "support/check.h"
+#include "support/fifo.h"
 #include "temp_dir.h"
 
 namespace cortex {
@@ -174,6 +175,20 @@ TEST_F(ImageTest, ModelInputRejectsBadRequests) {
   expect_error([] { to_model_input(zeros({4, 4, 1}), 2, 2, 1); }, "expects a u8 image, got f32");
   expect_error([] { to_model_input(zeros({4, 4}, DType::u8), 2, 2, 1); }, "got shape [4, 4]");
   expect_error([] { to_model_input(zeros({4, 4, 1}, DType::u8), 2, 2, 2); }, "got (2, 2, 2)");
+  // Absurd sizes are refused before anything is allocated (2^40 rows would be terabytes).
+  expect_error([] { to_model_input(zeros({4, 4, 1}, DType::u8), std::int64_t{1} << 40, 4, 1); },
+               "sides up to 2^16");
+  expect_error([] { to_model_input(zeros({4, 4, 1}, DType::u8), 1 << 15, 1 << 15, 3); }, "at most 2^28 values");
+  expect_error([] { to_model_input(zeros({1, 1 << 27, 1}, DType::u8), 4, 4, 1); }, "source image's width");
+  EXPECT_EQ(to_model_input(zeros({1, 1 << 12, 1}, DType::u8), 1 << 14, 4, 3).shape(),
+            (Shape{1, 1 << 14, 4, 3}));  // at the limit: 2^14 x 2^12 x 3 < 2^28
+}
+
+TEST_F(ImageTest, ReadingAFifoOrADirectoryIsRefused) {
+  const std::string fifo = testing::error_reading_fifo(path("pipe.png"), [](const std::string& p) { read_png(p); });
+  EXPECT_NE(fifo.find("cannot open image " + path("pipe.png") + ": a FIFO, not a regular file"), std::string::npos)
+      << fifo;
+  expect_error([&] { read_png(dir_.string()); }, "a directory, not a regular file");
 }
 
 }  // namespace

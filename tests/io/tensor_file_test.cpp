@@ -8,6 +8,7 @@
 #include "cortex/io/atomic_file.h"
 #include "cortex/io/tensor_file.h"
 #include "support/check.h"
+#include "support/fifo.h"
 #include "temp_dir.h"
 
 namespace cortex {
@@ -196,6 +197,43 @@ TEST_F(TensorFileTest, RejectsATruncatedOrMissingFile) {
         }
       },
       Error);
+}
+
+TEST_F(TensorFileTest, AFifoOrADirectoryIsRefusedWithoutBlocking) {
+  const std::string fifo = testing::error_reading_fifo(path("pipe.cortex"), [](const std::string& p) { load_tensors(p); });
+  EXPECT_NE(fifo.find("cannot open tensor file " + path("pipe.cortex") + ": a FIFO, not a regular file"),
+            std::string::npos)
+      << fifo;
+  try {
+    load_tensors(dir_.string());
+    ADD_FAILURE() << "loaded a directory";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("a directory, not a regular file"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(TensorFileTest, HeaderValuesAreQuotedBriefly) {
+  // dump() recurses once per level: a million-deep value must be named, not dumped.
+  const std::string deep = std::string(1'000'000, '[') + std::string(1'000'000, ']');
+  expect_corrupt(layout(R"({"a": {"dtype": "F32", "shape": [], "data_offsets": )" + deep + "}}", ""),
+                 "has data_offsets an array nested deeper than 4 levels, expected [begin, end]");
+  // A long value is cut to 80 characters.
+  std::string many = "[0";
+  for (int i = 1; i < 1000; ++i) many += "," + std::to_string(i);
+  many += "]";
+  const std::string cut = many.substr(0, 77) + "...";
+  expect_corrupt(layout(R"({"a": {"dtype": "F32", "shape": [], "data_offsets": )" + many + "}}", ""),
+                 "has data_offsets " + cut + ", expected [begin, end]");
+}
+
+TEST_F(TensorFileTest, AZeroSizeDoesNotHideAbsurdSizesBesideIt) {
+  // No data, but strides of 2^64: refused as corrupt, not built with overflowing strides.
+  expect_corrupt(layout(R"({"a": {"dtype": "F32", "shape": [0, 4294967296, 4294967296], "data_offsets": [0, 0]}})",
+                        ""),
+                 "tensor 'a' has shape [0, 4294967296, 4294967296]: its sizes multiply past 2^52 bytes");
+  const std::string p = path("empty.cortex");
+  save_tensors(p, {{"e", zeros({0, 1 << 20, 4})}});  // large but sane beside the zero
+  EXPECT_EQ(load_tensors(p).tensors.at(0).second.shape(), (Shape{0, 1 << 20, 4}));
 }
 
 TEST_F(TensorFileTest, SaveIntoAMissingDirectoryFailsCleanly) {

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 
 #include "support/check.h"
 
@@ -63,6 +64,27 @@ TEST(OpErrors, WrongDtypesAndValues) {
                            {"\"valid\"", "\"full\""});
   expect_error<ValueError>([] { conv2d(zeros({1, 4, 4, 1}), zeros({3, 3, 1, 1}), {}, {.strides = {0, 1}}); },
                            {"strides >= 1", "0"});
+  // pads without padding "explicit" would be dropped silently (an unpadded 2x2 output).
+  expect_error<ValueError>([] { conv2d(zeros({1, 4, 4, 1}), zeros({3, 3, 1, 1}), {}, {.pads = {1, 1, 1, 1}}); },
+                           {"conv2d", "only with padding \"explicit\"", "\"valid\"", "1,1,1,1"});
+  EXPECT_EQ(conv2d(zeros({1, 4, 4, 1}), zeros({3, 3, 1, 1}), {}, {.padding = "explicit", .pads = {1, 1, 1, 1}}).shape(),
+            (Shape{1, 4, 4, 1}));
+  expect_error<ValueError>(
+      [] { conv2d(zeros({1, 4, 4, 1}), zeros({3, 3, 1, 1}), {}, {.output_padding = {1, 0}}); },
+      {"conv2d takes no output_padding", "1x0"});
+  // Output padding from the stride only (Keras's rule): with stride 1 and dilation 2 the
+  // forward conv would not map the output back to the input.
+  expect_error<ValueError>(
+      [] { conv_transpose2d(ones({1, 2, 2, 1}), ones({2, 2, 1, 1}), {}, {.dilation = {2, 2}, .output_padding = {1, 1}}); },
+      {"conv_transpose2d", "output_padding in [0, stride)", "1x1"});
+  EXPECT_EQ(conv_transpose2d(ones({1, 2, 2, 1}), ones({2, 2, 1, 1}), {}, {.strides = {2, 2}, .output_padding = {1, 1}})
+                .shape(),
+            (Shape{1, 5, 5, 1}));
+  // split's sizes cannot wrap around to the axis size; chunk cannot ask for 2^40 parts of nothing.
+  const std::int64_t big = std::numeric_limits<std::int64_t>::max();
+  expect_error<ShapeError>([&] { split(zeros({3}), {big, big, 5}); }, {"split", "adding up to 3", "more"});
+  expect_error<ShapeError>([] { chunk(zeros({0}), std::int64_t{1} << 40); }, {"chunk", "size 0"});
+  EXPECT_EQ(chunk(zeros({0}), 1).size(), 1u);
   Generator g(1);
   expect_error<ValueError>([&] { dropout(zeros({2}), 1.0, true, g); }, {"[0, 1)", "1"});
   expect_error<ValueError>([] { arange(0, 1, 0); }, {"non-zero step"});
@@ -170,6 +192,23 @@ TEST(OpValues, KnownResults) {
   EXPECT_EQ(one_hot(from_vector<std::int64_t>({2, 0}), 3).to_vector<float>(), (std::vector<float>{0, 0, 1, 1, 0, 0}));
   EXPECT_NEAR(var(tensor({1, 2, 3, 4})).item(), 1.25, 1e-6);
   EXPECT_NEAR(var(tensor({1, 2, 3, 4}), {}, false, 1).item(), 5.0 / 3, 1e-6);
+}
+
+TEST(OpValues, PowHasPyTorchsGradientsAtZero) {
+  // d/da a^b = b a^(b-1): 0 where b = 0 (not 0 * 0^-1 = NaN), +inf-free elsewhere.
+  Tensor a = tensor({0, 0, 0, 2}).set_requires_grad(true);
+  Tensor b = tensor({0, 2, -1, 3}).set_requires_grad(true);
+  pow(a, b).sum().backward();
+  std::vector<float> ga = a.grad().to_vector<float>(), gb = b.grad().to_vector<float>();
+  EXPECT_EQ(ga[0], 0.0f);
+  EXPECT_EQ(ga[1], 0.0f);               // 2 * 0^1
+  EXPECT_TRUE(std::isinf(ga[2]));       // -1 * 0^-2: a true pole, kept
+  EXPECT_FLOAT_EQ(ga[3], 12.0f);        // 3 * 2^2
+  // d/db a^b = a^b log a: 0 where a = 0 and b >= 0 (not 0 * -inf = NaN).
+  EXPECT_EQ(gb[0], 0.0f);
+  EXPECT_EQ(gb[1], 0.0f);
+  EXPECT_TRUE(std::isinf(gb[2]) || std::isnan(gb[2]));  // inf * -inf at a pole: not masked, as in PyTorch
+  EXPECT_FLOAT_EQ(gb[3], 8.0f * std::log(2.0f));
 }
 
 TEST(OpErrors, NonFiniteNumbersPropagateAsNumbersNotCrashes) {

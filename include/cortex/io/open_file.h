@@ -1,0 +1,14 @@
+// Opening a file for reading without hanging on what is not a plain file.
+#pragma once
+
+#include <string>
+
+namespace cortex::io {
+
+// A descriptor of `path` opened for reading (blocking reads, close-on-exec), or -1
+// with *reason saying why: the system's error ("No such file or directory") or what
+// the path is instead of a regular file ("a directory", "a FIFO", ...). It opens
+// without blocking, so a FIFO with no writer is refused instead of waited on.
+int open_regular_file(const std::string& path, std::string* reason);
+
+}  // namespace cortex::io
