@@ -78,6 +78,11 @@ std::string Dense::config_json() const {
 Conv2D::Conv2D(Conv2DOptions o)
     : KernelLayer("Conv2D", o.kernel_regularizer, o.bias_regularizer), o_(std::move(o)) {
   if (o_.filters < 1) fail<ValueError>("Conv2D expects filters >= 1, got ", o_.filters);
+  if (o_.groups < 1) fail<ValueError>("Conv2D expects groups >= 1, got ", o_.groups);
+  for (const auto& [name, pair] : {std::pair{"kernel_size", o_.kernel_size}, std::pair{"strides", o_.strides},
+                                   std::pair{"dilation_rate", o_.dilation_rate}})
+    if (pair[0] < 1 || pair[1] < 1)
+      fail<ValueError>("Conv2D expects ", name, " >= 1, got ", pair[0], "x", pair[1]);
   if (o_.padding != "valid" && o_.padding != "same")
     fail<ValueError>("Conv2D expects padding \"valid\" or \"same\", got \"", o_.padding, "\"");
   check_activation(o_.activation, "Conv2D");

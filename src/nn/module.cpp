@@ -142,8 +142,8 @@ NamedTensors Module::state_dict() const {
 void Module::load_state_dict(const NamedTensors& state, bool strict) {
   std::unordered_map<std::string, const Tensor*> given;
   for (const auto& [n, t] : state) given[n] = &t;
-  NoGradGuard no_grad;
-  std::size_t used = 0;
+  // Everything is checked before anything is copied: a bad state leaves the module as it was.
+  std::vector<std::pair<Tensor, const Tensor*>> copies;  // (target, source)
   for (auto& [name, target] : state_dict()) {
     auto it = given.find(name);
     if (it == given.end()) {
@@ -154,17 +154,17 @@ void Module::load_state_dict(const NamedTensors& state, bool strict) {
     if (src.shape() != target.shape())
       fail<ShapeError>(type_, " load_state_dict: '", name, "' expects shape ", shape_str(target.shape()), ", got ",
                        shape_str(src.shape()));
-    Tensor t = target;
-    t.copy_(src.to(target.dtype()));
-    ++used;
+    copies.emplace_back(target, &src);
   }
-  if (strict && used != given.size()) {
+  if (strict && copies.size() != given.size()) {
     std::vector<std::string> ours;
     for (auto& [n, t] : state_dict()) ours.push_back(n);
     for (const auto& [n, t] : state)
       if (std::find(ours.begin(), ours.end(), n) == ours.end())
         fail<ValueError>(type_, " load_state_dict: unexpected '", n, "'");
   }
+  NoGradGuard no_grad;
+  for (auto& [target, src] : copies) target.copy_(src->to(target.dtype()));
 }
 
 void Module::train(bool on) {

@@ -54,6 +54,8 @@ void Sequential::set_input_shape(Shape shape) {
 
 void Sequential::build_impl(const Shape& input_shape) {
   if (layers_.empty()) fail<ValueError>("Sequential has no layers to build");
+  if (input_shape.empty())
+    fail<ShapeError>("Sequential expects a batch (batch, ...) of rank >= 1, got a rank-0 input");
   // One sample in evaluation mode sizes every layer without drawing random
   // numbers or touching batch-norm statistics.
   NoGradGuard no_grad;

@@ -197,10 +197,10 @@ void LearningRateScheduler::on_epoch_end(Model& model, int, Logs& logs) {
 CSVLogger::CSVLogger(std::string path, bool append) : path_(std::move(path)), append_(append) {}
 
 void CSVLogger::on_train_begin(Model&) {
-  header_written_ = false;
+  header_.clear();
   if (append_) {
     std::ifstream in(path_);
-    header_written_ = in.good() && in.peek() != std::ifstream::traits_type::eof();
+    if (in.good()) std::getline(in, header_);  // empty for a missing or empty file
     return;
   }
   std::ofstream out(path_, std::ios::trunc);
@@ -208,21 +208,28 @@ void CSVLogger::on_train_begin(Model&) {
 }
 
 void CSVLogger::on_epoch_end(Model&, int epoch, Logs& logs) {
-  std::ofstream out(path_, std::ios::app);
-  if (!out) fail<Error>("CSVLogger cannot write ", path_);
-  if (!header_written_) {
-    out << "epoch";
-    for (auto& [k, v] : logs) out << ',' << k;
-    out << '\n';
-    header_written_ = true;
-  }
-  out << epoch;
+  std::string header = "epoch";
+  for (auto& [k, v] : logs) header += "," + k;
+  // Appending rows of other columns (a resumed run with other metrics or validation)
+  // would leave a log that no reader can take.
+  if (!header_.empty() && header_ != header)
+    fail<ValueError>("CSVLogger cannot append to ", path_, ": its columns are '", header_, "', this run logs '",
+                     header, "' (resume with the same metrics and validation, or log to a new file)");
+  std::string text = header_.empty() ? header + "\n" : "";
+  text += std::to_string(epoch);
   char buf[64];
   for (auto& [k, v] : logs) {
     std::snprintf(buf, sizeof buf, "%.17g", v);
-    out << ',' << buf;
+    text += ',';
+    text += buf;
   }
-  out << '\n';
+  text += '\n';
+  std::ofstream out(path_, std::ios::app);
+  if (!out) fail<Error>("CSVLogger cannot write ", path_);
+  out << text;
+  out.flush();
+  if (!out) fail<Error>("CSVLogger could not write a row of ", text.size(), " bytes to ", path_);
+  header_ = header;
 }
 
 void TerminateOnNaN::on_batch_end(Model& model, std::int64_t batch, const Logs& logs) {

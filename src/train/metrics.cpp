@@ -8,10 +8,19 @@
 namespace cortex::train {
 namespace {
 
-Tensor labels_of(const Tensor& y_true, const Tensor& y_pred) {
+// Sparse labels (N) or (N, 1) as i64 (N), each a class of y_pred (N, C).
+Tensor labels_of(const Tensor& y_true, const Tensor& y_pred, const std::string& metric) {
   Tensor t = y_true;
   if (t.dim() == 2 && t.shape()[1] == 1 && y_pred.shape()[1] != 1) t = t.reshape({-1});
-  return t.to(DType::i64);
+  if (t.dim() != 1 || t.shape()[0] != y_pred.shape()[0])
+    fail<ShapeError>(metric, " expects labels of shape (", y_pred.shape()[0], ") or (", y_pred.shape()[0],
+                     ", 1) for predictions ", shape_str(y_pred.shape()), ", got ", shape_str(y_true.shape()),
+                     " (one-hot targets go with categorical_accuracy)");
+  t = t.to(DType::i64);
+  for (std::int64_t label : t.to_vector<std::int64_t>())
+    if (label < 0 || label >= y_pred.shape()[1])
+      fail<IndexError>(metric, " expects labels in [0, ", y_pred.shape()[1] - 1, "], got ", label);
+  return t;
 }
 
 // Hits where the true class is among the k largest predictions.
@@ -35,7 +44,7 @@ std::string resolve_metric(const std::string& metric, const std::string& loss) {
   if (metric == "accuracy" || metric == "acc") {
     if (loss == "sparse_categorical_crossentropy") return "sparse_categorical_accuracy";
     if (loss == "binary_crossentropy") return "binary_accuracy";
-    return "categorical_accuracy";
+    return "accuracy";  // decided per batch from the predictions' shape (metric_hits)
   }
   if (metric == "top_k_categorical_accuracy" && loss == "sparse_categorical_crossentropy")
     return "sparse_top_k_categorical_accuracy";
@@ -49,12 +58,20 @@ std::string resolve_metric(const std::string& metric, const std::string& loss) {
 }
 
 double metric_hits(const std::string& metric, const Tensor& y_true, const Tensor& y_pred) {
+  if (metric == "accuracy")  // Keras's choice for other losses: binary for one output column
+    return metric_hits(y_pred.dim() >= 1 && y_pred.shape().back() == 1 ? "binary_accuracy" : "categorical_accuracy",
+                       y_true, y_pred);
   if (metric == "binary_accuracy")
     return sum(eq(gt(y_pred, full_like(y_pred, 0.5)).to(DType::f32), y_true.to(DType::f32)).to(DType::f32)).item() /
            (y_pred.numel() / std::max<std::int64_t>(y_pred.shape()[0], 1));
   if (y_pred.dim() != 2)
     fail<ShapeError>(metric, " expects predictions of shape (N, classes), got ", shape_str(y_pred.shape()));
-  Tensor labels = metric.rfind("sparse", 0) == 0 ? labels_of(y_true, y_pred) : argmax(y_true.to(DType::f32), 1);
+  const bool sparse = metric.rfind("sparse", 0) == 0;
+  if (!sparse && (y_true.shape() != y_pred.shape() || y_pred.shape()[1] < 2))
+    fail<ShapeError>(metric, " expects one-hot targets of the predictions' shape with at least 2 classes, got "
+                     "targets ", shape_str(y_true.shape()), " and predictions ", shape_str(y_pred.shape()),
+                     y_pred.shape()[1] == 1 ? " (one column: use binary_accuracy)" : "");
+  Tensor labels = sparse ? labels_of(y_true, y_pred, metric) : argmax(y_true.to(DType::f32), 1);
   if (metric == "categorical_accuracy" || metric == "sparse_categorical_accuracy")
     return sum(eq(argmax(y_pred, 1), labels).to(DType::f32)).item();
   return top_k_hits(labels, y_pred, 5);

@@ -84,6 +84,9 @@ void check_xy(const Tensor& x, const Tensor& y, const char* what) {
   if (x.dim() < 1 || y.dim() < 1 || x.shape()[0] != y.shape()[0])
     fail<ShapeError>(what, " expects x and y with the same number of samples, got x ", shape_str(x.shape()),
                      " and y ", shape_str(y.shape()));
+  if (x.shape()[0] == 0)
+    fail<ValueError>(what, " expects at least one sample, got x ", shape_str(x.shape()), " and y ",
+                     shape_str(y.shape()));
 }
 
 // Adds a batch's sums into the epoch's running sums.
@@ -173,6 +176,9 @@ History Model::fit(const Tensor& x_in, const Tensor& y_in, FitOptions o) {
   check_xy(x_in, y_in, "fit");
   if (!compiled()) optimizer();  // throws the "not compiled" error
   if (o.batch_size < 1) fail<ValueError>("fit expects batch_size >= 1, got ", o.batch_size);
+  if (o.epochs < 0 || o.initial_epoch < 0)
+    fail<ValueError>("fit expects epochs >= 0 and initial_epoch >= 0, got epochs ", o.epochs, " and initial_epoch ",
+                     o.initial_epoch);
   set_precision(o.precision, "fit");
   if (!(o.validation_split >= 0.0 && o.validation_split < 1.0))
     fail<ValueError>("fit expects validation_split in [0, 1), got ", o.validation_split);
@@ -180,6 +186,9 @@ History Model::fit(const Tensor& x_in, const Tensor& y_in, FitOptions o) {
   std::optional<std::pair<Tensor, Tensor>> val = o.validation_data;
   if (o.validation_split > 0.0 && !val) {
     std::int64_t n = x.shape()[0], n_val = static_cast<std::int64_t>(n * o.validation_split);
+    if (n_val == 0 || n_val == n)  // Keras refuses a split that leaves either side empty
+      fail<ValueError>("fit's validation_split ", o.validation_split, " of ", n, " samples leaves ", n - n_val,
+                       " for training and ", n_val, " for validation; each needs at least one");
     val = std::make_pair(x.slice(0, n - n_val, n), y.slice(0, n - n_val, n));
     x = x.slice(0, 0, n - n_val);
     y = y.slice(0, 0, n - n_val);
@@ -330,12 +339,13 @@ Logs Model::evaluate(const Tensor& x, const Tensor& y, EvaluateOptions o) {
 
 Tensor Model::predict(const Tensor& x, std::int64_t batch_size) {
   if (!x.defined() || x.dim() < 1) fail<ValueError>("predict expects a batch of inputs");
+  if (batch_size < 1) fail<ValueError>("predict expects batch_size >= 1, got ", batch_size);
   NoGradGuard no_grad;
   bool was_training = net_->is_training();
   net_->eval();
   std::vector<Tensor> outs;
-  for (std::int64_t i = 0; i < x.shape()[0]; i += batch_size) {
-    Tensor xb = x.slice(0, i, std::min(i + batch_size, x.shape()[0])).contiguous().to(device());
+  for (std::int64_t i = 0; i < x.shape()[0]; i += std::min(batch_size, x.shape()[0] - i)) {
+    Tensor xb = x.slice(0, i, i + std::min(batch_size, x.shape()[0] - i)).contiguous().to(device());
     outs.push_back((*net_)(xb).to(Device::cpu()));
   }
   net_->train(was_training);

@@ -2,6 +2,8 @@
 // the architecture and compile settings as JSON in __metadata__.
 #include <nlohmann/json.hpp>
 
+#include <limits>
+
 #include "cortex/io/tensor_file.h"
 #include "cortex/ops/creation.h"
 #include "cortex/train/model.h"
@@ -55,14 +57,33 @@ void Model::load_weights(const std::string& path) {
     s.insert(s.end(), net_->input_shape()->begin(), net_->input_shape()->end());
     net_->build(s);
   }
+  // The training state is checked first and the weights are put back if the optimizer's
+  // state does not fit, so a file that fails to load leaves the model as it was.
+  const nlohmann::json state = meta("training_state");
+  const auto field = [&](const char* key) -> const nlohmann::json& {
+    if (!state.is_object() || !state.contains(key) || !state.at(key).is_number_unsigned())
+      fail<ValueError>(path, ": metadata 'training_state' expects a non-negative integer '", key, "', got ",
+                       state.is_object() && state.contains(key) ? state.at(key).dump() : std::string("none"));
+    return state.at(key);
+  };
+  const std::uint64_t epoch = field("epoch").get<std::uint64_t>();
+  if (epoch > static_cast<std::uint64_t>(std::numeric_limits<int>::max()))
+    fail<ValueError>(path, ": metadata 'training_state' has epoch ", epoch, ", past what an int counts");
+  const std::uint64_t seed = field("seed").get<std::uint64_t>(), offset = field("offset").get<std::uint64_t>();
+  nn::NamedTensors before;
+  for (const auto& [n, t] : net_->state_dict()) before.emplace_back(n, t.clone());
   net_->load_state_dict(weights);
   if (optimizer_ && !opt_state.empty()) {
-    if (optimizer_->params().empty()) optimizer_->set_params(net_->parameters());
-    optimizer_->load_state(opt_state);
+    try {
+      if (optimizer_->params().empty()) optimizer_->set_params(net_->parameters());
+      optimizer_->load_state(opt_state);
+    } catch (...) {
+      net_->load_state_dict(before);
+      throw;
+    }
   }
-  nlohmann::json state = meta("training_state");
-  epoch_ = state.at("epoch").get<int>();
-  gen_->set_state(state.at("seed").get<std::uint64_t>(), state.at("offset").get<std::uint64_t>());
+  epoch_ = static_cast<int>(epoch);
+  gen_->set_state(seed, offset);
 }
 
 std::shared_ptr<nn::Sequential> sequential_from_json(const std::string& json) {

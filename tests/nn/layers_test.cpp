@@ -171,6 +171,15 @@ TEST(Layers, BadInputNamesTheLayer) {
   EXPECT_THROW(Dense({.units = 0}), ValueError);
   EXPECT_THROW(Dense({.units = 2, .activation = "relu6"}), ValueError);
   EXPECT_THROW(Dropout(1.0), ValueError);
+  // groups = 0 would divide by zero when built; the sizes of a window must be positive.
+  EXPECT_THROW(Conv2D({.filters = 4, .groups = 0}), ValueError);
+  EXPECT_THROW(Conv2D({.filters = 4, .kernel_size = {0, 3}}), ValueError);
+  EXPECT_THROW(Conv2D({.filters = 4, .strides = {1, 0}}), ValueError);
+  EXPECT_THROW(Conv2D({.filters = 4, .dilation_rate = {-1, 1}}), ValueError);
+  // A rank-0 input has no batch axis to build from.
+  Sequential no_input({Dense({.units = 2})});
+  EXPECT_THROW(no_input(scalar(1.0)), ShapeError);
+  EXPECT_EQ(no_input(zeros({3, 4})).shape(), (Shape{3, 2}));
   EXPECT_EQ(snake_case("GlobalAveragePooling2D"), "global_average_pooling2d");
 }
 

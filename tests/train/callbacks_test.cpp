@@ -1,8 +1,11 @@
 // Callbacks fed with chosen logs, so each behaviour is pinned down exactly.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <iterator>
+#include <limits>
 
 #include "support.h"
 #include "support/check.h"
@@ -129,6 +132,33 @@ TEST(Callbacks, CsvLoggerAndSchedulerAndTerminateOnNaN) {
   t.on_batch_end(*m, 3, {{"loss", INFINITY}});
   EXPECT_TRUE(t.terminated());
   EXPECT_TRUE(m->stop_training);
+}
+
+TEST(Callbacks, CsvLoggerAppendsOnlyRowsOfTheFilesColumns) {
+  auto m = tiny_model();
+  auto [x, y] = tiny_data(16);
+  const std::string csv = temp_path("append.csv");
+  m->fit(x, y, {.batch_size = 8, .epochs = 1, .verbose = 0, .callbacks = {std::make_shared<CSVLogger>(csv)}});
+  // The same columns append; a run that adds validation would write rows of 5 fields
+  // under a header of 3 and leave a log that no reader takes.
+  m->fit(x, y, {.batch_size = 8, .epochs = 2, .verbose = 0,
+                .callbacks = {std::make_shared<CSVLogger>(csv, true)}, .initial_epoch = 1});
+  const std::string before = [&] {
+    std::ifstream in(csv);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }();
+  EXPECT_EQ(before.substr(0, before.find('\n')), "epoch,accuracy,loss");
+  EXPECT_EQ(std::count(before.begin(), before.end(), '\n'), 3);
+  try {
+    m->fit(x, y, {.batch_size = 8, .epochs = 3, .verbose = 0, .validation_split = 0.25,
+                  .callbacks = {std::make_shared<CSVLogger>(csv, true)}, .initial_epoch = 2});
+    ADD_FAILURE() << "appended rows of other columns";
+  } catch (const ValueError& e) {
+    EXPECT_NE(std::string(e.what()).find("'epoch,accuracy,loss'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("val_loss"), std::string::npos) << e.what();
+  }
+  std::ifstream in(csv);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), before);
 }
 
 }  // namespace

@@ -1,9 +1,13 @@
 // Model: fit learns, save/load round trips, resume is bit-exact, bad input is refused.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <iterator>
+#include <limits>
 
+#include "cortex/io/tensor_file.h"
 #include "support.h"
 #include "support/check.h"
 
@@ -105,6 +109,59 @@ TEST(Model, BadInputsGetClearErrors) {
   EXPECT_THROW(load_model(temp_path("missing.cortex")), Error);
 }
 
+TEST(Model, EmptyDataBadCountsAndBatchSizesAreRefused) {
+  auto m = tiny_model();
+  auto [x, y] = tiny_data(4);
+  // A batch size below 1 would loop for ever (0) or walk backwards (-1).
+  EXPECT_THROW(m->predict(x, 0), ValueError);
+  EXPECT_THROW(m->predict(x, -1), ValueError);
+  EXPECT_EQ(m->predict(x, std::numeric_limits<std::int64_t>::max()).shape(), (Shape{4, 3}));
+  EXPECT_EQ(m->predict(x, 3).shape(), (Shape{4, 3}));
+  // No samples: no loss to report (evaluate read 0.0), no training to do.
+  EXPECT_THROW(m->evaluate(x.slice(0, 0, 0), y.slice(0, 0, 0)), ValueError);
+  EXPECT_THROW(m->fit(x.slice(0, 0, 0), y.slice(0, 0, 0), {.verbose = 0}), ValueError);
+  // 20 % of 4 samples is none: the validation would vanish from the logs without a word.
+  EXPECT_THROW(m->fit(x, y, {.batch_size = 2, .verbose = 0, .validation_split = 0.2}), ValueError);
+  EXPECT_THROW(m->fit(x, y, {.batch_size = 2, .epochs = -1, .verbose = 0}), ValueError);
+  EXPECT_THROW(m->fit(x, y, {.batch_size = 2, .verbose = 0, .initial_epoch = -2}), ValueError);
+  History h = m->fit(x, y, {.batch_size = 2, .verbose = 0, .validation_split = 0.25});
+  EXPECT_EQ(h.history.count("val_loss"), 1u);
+}
+
+TEST(Model, AFileThatDoesNotFitLeavesTheModelAsItWas) {
+  auto a = tiny_model(1);
+  auto [x, y] = tiny_data(16);
+  a->fit(x, y, {.batch_size = 8, .verbose = 0});
+  const std::string p = temp_path("other.cortex");
+  a->save(p);
+  // Same first layer, another head: the second Dense's shapes do not fit.
+  Sequential b({nn::Input({4}), nn::Dense({.units = 16, .activation = "relu"}), nn::Dropout(0.3),
+                nn::Dense({.units = 5, .activation = "softmax"})},
+               2);
+  b.compile({.loss = "categorical_crossentropy", .optimizer = std::make_shared<optim::Adam>()});
+  b.network().build({1, 4});
+  const std::vector<float> first = b.network().named_parameters()[0].second.to_vector<float>();
+  EXPECT_THROW(b.load_weights(p), ShapeError);
+  EXPECT_EQ(b.network().named_parameters()[0].second.to_vector<float>(), first);
+  EXPECT_EQ(b.epoch(), 0);
+  // A training state without its fields is a clear error, before any weight moves.
+  auto f = io::load_tensors(p);
+  for (const char* state : {"{}", R"({"epoch": -3, "seed": 0, "offset": 0})", R"({"epoch": "1", "seed": 0, "offset": 0})"}) {
+    f.metadata["training_state"] = state;
+    io::save_tensors(p, f.tensors, f.metadata);
+    auto c = tiny_model(3);
+    c->network().build({1, 4});
+    const std::vector<float> before = c->network().named_parameters()[0].second.to_vector<float>();
+    try {
+      c->load_weights(p);
+      ADD_FAILURE() << "loaded training state " << state;
+    } catch (const ValueError& e) {
+      EXPECT_NE(std::string(e.what()).find("training_state"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(c->network().named_parameters()[0].second.to_vector<float>(), before);
+  }
+}
+
 TEST(Model, NanLossStopsTrainingAndKeepsTheLastGoodCheckpoint) {
   auto m = tiny_model();
   auto [x, y] = tiny_data(64);
@@ -132,6 +189,18 @@ TEST(Metrics, AccuracyVariantsTopKAndConfusionMatrix) {
   EXPECT_EQ(metric_hits("sparse_categorical_accuracy", from_vector<std::int64_t>({1, 1}), pred), 1.0);
   EXPECT_EQ(metric_hits("categorical_accuracy", tensor({0, 1, 0, 0, 0, 1}, {2, 3}), pred), 1.0);
   EXPECT_EQ(metric_hits("binary_accuracy", tensor({1, 0}, {2, 1}), tensor({0.8f, 0.6f}, {2, 1})), 1.0);
+  // "accuracy" with another loss follows the predictions, as Keras does: binary on one
+  // column (categorical accuracy there is always 1), categorical otherwise.
+  EXPECT_EQ(resolve_metric("accuracy", "mse"), "accuracy");
+  EXPECT_EQ(metric_hits("accuracy", tensor({0, 1}, {2, 1}), tensor({0.9f, 0.1f}, {2, 1})), 0.0);
+  EXPECT_EQ(metric_hits("accuracy", tensor({0, 1, 0, 0, 0, 1}, {2, 3}), pred), 1.0);
+  EXPECT_THROW(metric_hits("categorical_accuracy", tensor({0, 1}, {2, 1}), tensor({0.9f, 0.1f}, {2, 1})), ShapeError);
+  // Targets that do not fit the predictions are errors, not reads past the end.
+  EXPECT_THROW(metric_hits("sparse_top_k_categorical_accuracy", tensor({0, 1, 0, 0, 0, 1}, {2, 3}), pred), ShapeError);
+  EXPECT_THROW(metric_hits("sparse_top_k_categorical_accuracy", from_vector<std::int64_t>({1, 7}), pred), IndexError);
+  EXPECT_THROW(metric_hits("sparse_categorical_accuracy", from_vector<std::int64_t>({-1, 0}), pred), IndexError);
+  EXPECT_THROW(metric_hits("categorical_accuracy", tensor({0, 1, 0}, {1, 3}), pred), ShapeError);
+  EXPECT_EQ(metric_hits("sparse_top_k_categorical_accuracy", tensor({2, 0}, {2, 1}), pred), 2.0);  // (N, 1) labels
   Tensor cm = confusion_matrix(from_vector<std::int64_t>({0, 1, 1, 2}), from_vector<std::int64_t>({0, 2, 1, 2}), 3);
   EXPECT_EQ(cm.to_vector<std::int64_t>(), (std::vector<std::int64_t>{1, 0, 0, 0, 1, 1, 0, 0, 1}));
 }

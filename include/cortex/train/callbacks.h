@@ -127,7 +127,8 @@ class LearningRateScheduler : public Callback {
   std::function<double(int, double)> schedule_;
 };
 
-// Appends one CSV row per epoch (epoch, then the logs in name order).
+// One CSV row per epoch (epoch, then the logs in name order). With append, rows go
+// after the file's own, whose columns they must match.
 class CSVLogger : public Callback {
  public:
   explicit CSVLogger(std::string path, bool append = false);
@@ -137,7 +138,7 @@ class CSVLogger : public Callback {
  private:
   std::string path_;
   bool append_;
-  bool header_written_ = false;
+  std::string header_;  // the file's first line once it has one ("epoch,loss,...")
 };
 
 // Stops training as soon as a batch's loss is NaN or infinite.
