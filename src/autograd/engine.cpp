@@ -28,11 +28,11 @@ Tensor ones(const Shape& shape, DType dtype, Device device) {
   return out;
 }
 
-void check_grad(const Tensor& g, const Shape& shape, DType dtype, const std::string& where) {
-  if (g.shape() != shape || g.dtype() != dtype)
+void check_grad(const Tensor& g, const Shape& shape, DType dtype, Device device, const std::string& where) {
+  if (g.shape() != shape || g.dtype() != dtype || g.device() != device)
     fail<AutogradError>(where, " produced a gradient of shape ", shape_str(g.shape()), " ",
-                        dtype_name(g.dtype()), " for an input of shape ", shape_str(shape), " ",
-                        dtype_name(dtype));
+                        dtype_name(g.dtype()), " on ", g.device().str(), " for an input of shape ", shape_str(shape),
+                        " ", dtype_name(dtype), " on ", device.str());
 }
 
 Tensor copy(const Tensor& g) {
@@ -69,7 +69,7 @@ void backward(const Tensor& root, const Tensor& grad_in, bool retain_graph) {
                           shape_str(root.shape()), "; pass a gradient of that shape");
     grad = ones(root.shape(), root.dtype(), root.device());
   }
-  check_grad(grad, root.shape(), root.dtype(), "the gradient passed to backward");
+  check_grad(grad, root.shape(), root.dtype(), root.device(), "the gradient passed to backward");
 
   NoGradGuard no_grad;
   if (!root.grad_fn()) {  // a leaf: its gradient is (a copy of) the one given
@@ -131,7 +131,7 @@ void backward(const Tensor& root, const Tensor& grad_in, bool retain_graph) {
       const auto& e = edges[i];
       if (!e.node && !e.leaf) continue;
       if (grads[i].defined()) {
-        check_grad(grads[i], e.shape, e.dtype, node->name() + " backward");
+        check_grad(grads[i], e.shape, e.dtype, e.device, node->name() + " backward");
         if (e.leaf) {
           accumulate_leaf(e.leaf, std::move(grads[i]));
         } else {

@@ -5,16 +5,20 @@
 
 namespace cortex::autograd {
 
-Node::Node(std::string name, const std::vector<Tensor>& inputs, const Tensor& output, BackwardFn backward)
+Node::Node(std::string name, const std::vector<Tensor>& inputs, const Tensor& output, BackwardFn backward,
+           const std::vector<Tensor>& saved)
     : name_(std::move(name)), backward_(std::move(backward)) {
   edges_.reserve(inputs.size());
   watched_.push_back({output.storage(), output.storage()->version()});
+  for (const Tensor& t : saved)
+    if (t.defined()) watched_.push_back({t.storage(), t.storage()->version()});
   for (const Tensor& in : inputs) {
     if (in.defined()) watched_.push_back({in.storage(), in.storage()->version()});
     Edge e;
     if (in.defined()) {
       e.shape = in.shape();
       e.dtype = in.dtype();
+      e.device = in.device();
       if (in.requires_grad()) {
         if (in.grad_fn()) e.node = in.grad_fn();
         else e.leaf = in.impl_ptr();
@@ -67,9 +71,10 @@ bool needs_grad(const std::vector<Tensor>& inputs) {
   return false;
 }
 
-Tensor record(const char* name, Tensor output, const std::vector<Tensor>& inputs, BackwardFn backward) {
+Tensor record(const char* name, Tensor output, const std::vector<Tensor>& inputs, BackwardFn backward,
+              const std::vector<Tensor>& saved) {
   if (!needs_grad(inputs)) return output;
-  output.set_grad_fn(std::make_shared<Node>(name, inputs, output, std::move(backward)));
+  output.set_grad_fn(std::make_shared<Node>(name, inputs, output, std::move(backward), saved));
   return output;
 }
 

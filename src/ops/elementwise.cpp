@@ -179,7 +179,7 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   return record("where", out, {a, b}, [=](const Tensor& g) -> std::vector<Tensor> {
     Tensor zero = zeros_like(g);
     return {sum_to(where(cs, g, zero), sa), sum_to(where(cs, zero, g), sb)};
-  });
+  }, {cond});
 }
 
 Tensor eq(const Tensor& a, const Tensor& b) { return compare(BinaryOp::eq, a, b); }

@@ -40,7 +40,7 @@ Tensor gather3(const Tensor& x, const Tensor& x3, const Tensor& idx3, const Shap
     Tensor g3 = detail::contiguous_raw(g).view(idx.shape());
     detail::kernel(&Kernels::scatter_add, g.device(), op)(g3, idx, dx3);
     return {dx};
-  });
+  }, {idx3});  // the index may be the caller's own tensor: a write to it must not go unseen
 }
 
 }  // namespace

@@ -148,6 +148,58 @@ TEST(Autograd, InPlaceWriteToASavedTensorIsCaught) {
   }
 }
 
+TEST(Autograd, InPlaceWriteToASavedIndexOrMaskIsCaught) {
+  // index_select keeps the caller's own i64 index and where its condition; the
+  // gradient read after a write would be silently wrong ({0, 0, 1} and {0, 0}).
+  Tensor x = tensor({1, 2, 3}).set_requires_grad(true);
+  Tensor idx = from_vector<std::int64_t>({0});
+  Tensor y = index_select(x, 0, idx).sum();
+  idx.fill_(2);
+  EXPECT_THROW(y.backward(), AutogradError);
+  Tensor a = tensor({1, 2}).set_requires_grad(true);
+  Tensor m = gt(tensor({1, -1}), zeros({2}));
+  Tensor z = where(m, a, zeros({2})).sum();
+  m.fill_(0);
+  EXPECT_THROW(z.backward(), AutogradError);
+  // Untouched, both give their gradients.
+  Tensor idx2 = from_vector<std::int64_t>({0, 0});
+  index_select(x, 0, idx2).sum().backward();
+  EXPECT_EQ(x.grad().to_vector<float>(), (std::vector<float>{2, 0, 0}));
+}
+
+// Host memory posing as a GPU's: tensors "on cuda:0" that no kernel ever touches.
+class FakeDeviceAllocator final : public Allocator {
+ public:
+  void* allocate(std::size_t nbytes, Device) override { return std::malloc(nbytes == 0 ? 1 : nbytes); }
+  void deallocate(void* ptr, Device) override { std::free(ptr); }
+};
+
+TEST(Autograd, AGradientOnAnotherDeviceIsRefused) {
+  Allocator* previous = nullptr;
+  try {
+    previous = &allocator_for(Device::cuda());
+  } catch (const DeviceError&) {
+  }
+  FakeDeviceAllocator fake;
+  set_allocator(DeviceType::CUDA, &fake);
+  {
+    Tensor x = ones({4}).set_requires_grad(true);
+    try {
+      relu(x).backward(Tensor::empty({4}, DType::f32, Device::cuda()));
+      ADD_FAILURE() << "a cuda gradient for a cpu output must be refused";
+    } catch (const AutogradError& e) {
+      EXPECT_NE(std::string(e.what()).find("on cuda:0 for an input of shape [4] f32 on cpu"), std::string::npos)
+          << e.what();
+    }
+    // A rule that hands back a gradient on another device is caught before any kernel mixes them.
+    Tensor y = autograd::record("stray", relu(x.detach()), {x}, [](const Tensor& g) -> std::vector<Tensor> {
+      return {Tensor::empty(g.shape(), g.dtype(), Device::cuda())};
+    });
+    EXPECT_THROW(y.sum().backward(), AutogradError);
+  }
+  set_allocator(DeviceType::CUDA, previous);
+}
+
 TEST(Autograd, LeafRulesAreEnforced) {
   Tensor x = tensor({1}).set_requires_grad(true);
   Tensor y = x * 2.0;

@@ -22,13 +22,16 @@ class Node {
   struct Edge {
     std::shared_ptr<Node> node;
     std::shared_ptr<TensorImpl> leaf;
-    Shape shape;  // the input's shape, to check what backward returns
+    Shape shape;  // the input's shape, dtype and device, to check what backward returns
     DType dtype = DType::f32;
+    Device device;
   };
 
-  // Records the inputs (and the output, which a rule may use) with their
-  // storage versions: apply() refuses to run if any was overwritten since.
-  Node(std::string name, const std::vector<Tensor>& inputs, const Tensor& output, BackwardFn backward);
+  // Records the inputs (and the output, which a rule may use, and `saved`: other
+  // tensors the closure reads, such as an index or a mask) with their storage
+  // versions: apply() refuses to run if any was overwritten since.
+  Node(std::string name, const std::vector<Tensor>& inputs, const Tensor& output, BackwardFn backward,
+       const std::vector<Tensor>& saved = {});
   ~Node();  // iterative: a chain of 100k nodes must not recurse
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
@@ -60,7 +63,10 @@ bool needs_grad(const std::vector<Tensor>& inputs);
 // Makes `output` the result of a recorded op when needs_grad(inputs); returns it.
 // The closure runs later with grad mode off; it should capture detached
 // tensors (save()) so that no tensor holds its own node.
-Tensor record(const char* name, Tensor output, const std::vector<Tensor>& inputs, BackwardFn backward);
+// `saved`: tensors without a gradient that the closure reads (an index, a mask),
+// watched for in-place writes like the inputs.
+Tensor record(const char* name, Tensor output, const std::vector<Tensor>& inputs, BackwardFn backward,
+              const std::vector<Tensor>& saved = {});
 
 // The form to capture a tensor in a backward closure: same data, no history.
 inline Tensor save(const Tensor& t) { return t.defined() ? t.detach() : t; }
