@@ -107,15 +107,18 @@ int report_command(const std::string& run_dir, const std::string& dataset) {
   train::History history = train::read_csv_log(run_dir + "/history.csv");
   std::string from = dataset;
   double split = 0;
+  std::int64_t held_out = -1;  // the count fit held out: exact, where the split is printed to 6 digits
   for (const auto& [k, v] : settings) {
     if (k == "dataset" && from.empty()) from = v;
     if (k == "validation_split") split = std::atof(v.c_str());
+    if (k == "validation examples") held_out = std::atoll(v.c_str());
   }
   data::FashionMnist d = load_data(from.empty() ? "fashion-mnist" : from);
   // The data the run validated on: the end of the training set that fit held out, or the test set.
   Tensor x = d.test.x, y = d.test.y;
-  if (split > 0 && split < 1) {
-    const std::int64_t n = d.train.x.size(0), n_val = static_cast<std::int64_t>(static_cast<double>(n) * split);
+  const std::int64_t n = d.train.x.size(0);
+  const std::int64_t n_val = held_out > 0 ? held_out : static_cast<std::int64_t>(static_cast<double>(n) * split);
+  if (split > 0 && n_val > 0 && n_val < n) {
     x = d.train.x.slice(0, n - n_val, n);
     y = d.train.y.slice(0, n - n_val, n);
   }

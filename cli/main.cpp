@@ -79,9 +79,9 @@ int predict_command(const std::string& path, const std::vector<std::string>& ima
   for (const auto& file : images) {
     Tensor x = io::to_model_input(io::read_png(file), (*in)[0], (*in)[1], (*in)[2]);
     Tensor p = model->predict(x);
-    std::int64_t k = argmax(p, 1).item<std::int64_t>();
+    const auto [k, probability] = train::predicted_class(p);
     std::string label = p.shape()[1] == 10 ? names[k] : "class " + std::to_string(k);
-    std::printf("%s: %s (%.1f%%)\n", file.c_str(), label.c_str(), 100.0 * p.at({0, k}));
+    std::printf("%s: %s (%.1f%%)\n", file.c_str(), label.c_str(), 100.0 * probability);
   }
   return 0;
 }

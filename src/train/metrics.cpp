@@ -77,6 +77,17 @@ double metric_hits(const std::string& metric, const Tensor& y_true, const Tensor
   return top_k_hits(labels, y_pred, 5);
 }
 
+std::pair<std::int64_t, double> predicted_class(const Tensor& probs) {
+  if (probs.dim() != 2 || probs.shape()[0] != 1 || probs.shape()[1] < 1)
+    fail<ShapeError>("predicted_class expects one row of class probabilities (1, C), got ", shape_str(probs.shape()));
+  if (probs.shape()[1] == 1) {
+    const double p = probs.to(DType::f64).item();
+    return p >= 0.5 ? std::pair<std::int64_t, double>{1, p} : std::pair<std::int64_t, double>{0, 1.0 - p};
+  }
+  const std::int64_t k = argmax(probs, 1).item<std::int64_t>();
+  return {k, probs.to(DType::f64).at({0, k})};
+}
+
 Tensor confusion_matrix(const Tensor& labels, const Tensor& predictions, std::int64_t num_classes) {
   if (labels.shape() != predictions.shape() || labels.dim() != 1)
     fail<ShapeError>("confusion_matrix expects labels and predictions of one shape (N), got ",

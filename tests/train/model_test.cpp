@@ -201,6 +201,11 @@ TEST(Metrics, AccuracyVariantsTopKAndConfusionMatrix) {
   EXPECT_THROW(metric_hits("sparse_categorical_accuracy", from_vector<std::int64_t>({-1, 0}), pred), IndexError);
   EXPECT_THROW(metric_hits("categorical_accuracy", tensor({0, 1, 0}, {1, 3}), pred), ShapeError);
   EXPECT_EQ(metric_hits("sparse_top_k_categorical_accuracy", tensor({2, 0}, {2, 1}), pred), 2.0);  // (N, 1) labels
+  // A sigmoid's one column is class 1 from 0.5 on, with its own probability.
+  EXPECT_EQ(predicted_class(tensor({0.2f, 0.7f, 0.1f}, {1, 3})), (std::pair<std::int64_t, double>{1, 0.7f}));
+  EXPECT_EQ(predicted_class(tensor({0.8f}, {1, 1})), (std::pair<std::int64_t, double>{1, 0.8f}));
+  EXPECT_EQ(predicted_class(tensor({0.25f}, {1, 1})), (std::pair<std::int64_t, double>{0, 0.75}));
+  EXPECT_THROW(predicted_class(tensor({0.2f, 0.8f}, {2, 1})), ShapeError);
   Tensor cm = confusion_matrix(from_vector<std::int64_t>({0, 1, 1, 2}), from_vector<std::int64_t>({0, 2, 1, 2}), 3);
   EXPECT_EQ(cm.to_vector<std::int64_t>(), (std::vector<std::int64_t>{1, 0, 0, 0, 1, 1, 0, 0, 1}));
 }

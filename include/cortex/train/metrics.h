@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 
 #include "cortex/core/tensor.h"
 
@@ -19,6 +20,11 @@ std::string resolve_metric(const std::string& metric, const std::string& loss);
 // sparse_top_k_categorical_accuracy, and "accuracy" (above). Targets that do not fit
 // the predictions (shape, or a label outside the classes) are an error.
 double metric_hits(const std::string& metric, const Tensor& y_true, const Tensor& y_pred);
+
+// The class a model's output (1, C) predicts and its probability: the largest of C
+// columns, or for one column (a sigmoid) class 1 when p >= 0.5, with p, else class 0
+// with 1 - p.
+std::pair<std::int64_t, double> predicted_class(const Tensor& probs);
 
 // counts[i, j] = samples with label i predicted as j. labels, predictions: (N) integers.
 Tensor confusion_matrix(const Tensor& labels, const Tensor& predictions, std::int64_t num_classes);
