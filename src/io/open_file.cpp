@@ -43,4 +43,15 @@ int open_regular_file(const std::string& path, std::string* reason) {
   return fd;
 }
 
+std::FILE* fopen_regular_file(const std::string& path, std::string* reason) {
+  const int fd = open_regular_file(path, reason);
+  if (fd < 0) return nullptr;
+  std::FILE* file = ::fdopen(fd, "rb");
+  if (file == nullptr) {
+    *reason = std::strerror(errno);
+    ::close(fd);
+  }
+  return file;
+}
+
 }  // namespace cortex::io

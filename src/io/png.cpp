@@ -2,7 +2,6 @@
 // libpng call runs in a function that holds only plain data (the jump then skips no
 // destructor); the caller turns the saved message into a cortex::Error.
 #include <png.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <csetjmp>
@@ -83,14 +82,8 @@ bool write_image(PngContext& ctx, std::FILE* file, png_uint_32 height, png_uint_
 
 Tensor read_png(const std::string& path) {
   std::string why;
-  const int fd = open_regular_file(path, &why);  // a FIFO is refused, not waited on
-  if (fd < 0) fail("cannot open image ", path, ": ", why);
-  std::unique_ptr<std::FILE, FileCloser> file(::fdopen(fd, "rb"));
-  if (!file) {
-    const int error = errno;
-    ::close(fd);
-    fail("cannot open image ", path, ": ", std::strerror(error));
-  }
+  std::unique_ptr<std::FILE, FileCloser> file(fopen_regular_file(path, &why));  // a FIFO is refused, not waited on
+  if (!file) fail("cannot open image ", path, ": ", why);
   png_byte signature[8];
   if (std::fread(signature, 1, 8, file.get()) != 8 || png_sig_cmp(signature, 0, 8) != 0)
     fail("not a PNG file: ", path);

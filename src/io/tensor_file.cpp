@@ -3,7 +3,6 @@
 #include "cortex/io/tensor_file.h"
 
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <bit>
@@ -150,14 +149,8 @@ class Loader {
 
   TensorFile load() {
     std::string why;
-    const int fd = open_regular_file(path_, &why);
-    if (fd < 0) fail("cannot open tensor file ", path_, ": ", why);
-    std::unique_ptr<std::FILE, FileCloser> file(::fdopen(fd, "rb"));
-    if (!file) {
-      const int error = errno;
-      ::close(fd);
-      fail("cannot open tensor file ", path_, ": ", std::strerror(error));
-    }
+    std::unique_ptr<std::FILE, FileCloser> file(fopen_regular_file(path_, &why));  // a FIFO is refused, not waited on
+    if (!file) fail("cannot open tensor file ", path_, ": ", why);
     struct stat st{};
     if (::fstat(::fileno(file.get()), &st) != 0) fail("cannot read tensor file ", path_, ": ", std::strerror(errno));
     const auto file_bytes = static_cast<std::uint64_t>(st.st_size);

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "support/check.h"
+#include "support/fake_device.h"
 
 namespace cortex {
 namespace {
@@ -167,21 +168,8 @@ TEST(Autograd, InPlaceWriteToASavedIndexOrMaskIsCaught) {
   EXPECT_EQ(x.grad().to_vector<float>(), (std::vector<float>{2, 0, 0}));
 }
 
-// Host memory posing as a GPU's: tensors "on cuda:0" that no kernel ever touches.
-class FakeDeviceAllocator final : public Allocator {
- public:
-  void* allocate(std::size_t nbytes, Device) override { return std::malloc(nbytes == 0 ? 1 : nbytes); }
-  void deallocate(void* ptr, Device) override { std::free(ptr); }
-};
-
 TEST(Autograd, AGradientOnAnotherDeviceIsRefused) {
-  Allocator* previous = nullptr;
-  try {
-    previous = &allocator_for(Device::cuda());
-  } catch (const DeviceError&) {
-  }
-  FakeDeviceAllocator fake;
-  set_allocator(DeviceType::CUDA, &fake);
+  testing::FakeCudaMemory fake;  // tensors "on cuda:0" that no kernel ever touches
   {
     Tensor x = ones({4}).set_requires_grad(true);
     try {
@@ -197,7 +185,6 @@ TEST(Autograd, AGradientOnAnotherDeviceIsRefused) {
     });
     EXPECT_THROW(y.sum().backward(), AutogradError);
   }
-  set_allocator(DeviceType::CUDA, previous);
 }
 
 TEST(Autograd, LeafRulesAreEnforced) {

@@ -8,6 +8,7 @@
 #include "cortex/io/atomic_file.h"
 #include "cortex/io/tensor_file.h"
 #include "support/check.h"
+#include "support/fake_device.h"
 #include "support/fifo.h"
 #include "temp_dir.h"
 
@@ -248,30 +249,16 @@ TEST_F(TensorFileTest, SaveIntoAMissingDirectoryFailsCleanly) {
   EXPECT_EQ(entries(), 0u);
 }
 
-// Memory from malloc posing as a GPU's, to make a tensor on a device save cannot read.
-class FakeDeviceAllocator final : public Allocator {
- public:
-  void* allocate(std::size_t nbytes, Device) override { return std::malloc(nbytes == 0 ? 1 : nbytes); }
-  void deallocate(void* ptr, Device) override { std::free(ptr); }
-};
-
 TEST_F(TensorFileTest, FailedSaveLeavesTheOldFileIntact) {
   const std::string p = path("m.cortex");
   save_tensors(p, {{"w", ones({3})}}, {{"epoch", "1"}});
   const std::string old = read_file(p);
 
-  Allocator* previous = nullptr;
-  try {
-    previous = &allocator_for(Device::cuda());
-  } catch (const DeviceError&) {
-  }
-  FakeDeviceAllocator fake;
-  set_allocator(DeviceType::CUDA, &fake);
   {
+    testing::FakeCudaMemory fake;  // a tensor on a device that save cannot read
     Tensor on_device = Tensor::empty({3}, DType::f32, Device::cuda());
     EXPECT_THROW(save_tensors(p, {{"w", zeros({3})}, {"v", on_device}}, {{"epoch", "2"}}), DeviceError);
   }
-  set_allocator(DeviceType::CUDA, previous);
   EXPECT_EQ(read_file(p), old);
 
   // A writer that fails half-way: the temporary file goes, the old file stays.

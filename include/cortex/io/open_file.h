@@ -1,6 +1,7 @@
 // Opening a file for reading without hanging on what is not a plain file.
 #pragma once
 
+#include <cstdio>
 #include <string>
 
 namespace cortex::io {
@@ -10,5 +11,8 @@ namespace cortex::io {
 // the path is instead of a regular file ("a directory", "a FIFO", ...). It opens
 // without blocking, so a FIFO with no writer is refused instead of waited on.
 int open_regular_file(const std::string& path, std::string* reason);
+
+// The same as a stdio stream ("rb"), or nullptr with *reason set.
+std::FILE* fopen_regular_file(const std::string& path, std::string* reason);
 
 }  // namespace cortex::io
