@@ -1,6 +1,8 @@
 // Keras's losses by name, built on the fused ops of ops/loss.h.
 #include "cortex/losses/losses.h"
 
+#include <cmath>
+
 #include "cortex/ops/creation.h"
 #include "cortex/ops/elementwise.h"
 #include "cortex/ops/loss.h"
@@ -33,6 +35,8 @@ Tensor huber(const Tensor& y_true, const Tensor& y_pred, double delta) {
     fail<ShapeError>("huber expects targets shaped like the predictions ", shape_str(y_pred.shape()), ", got ",
                      shape_str(y_true.shape()));
   Tensor err = abs(y_pred - y_true);
+  if (!(delta > 0) || !std::isfinite(delta))
+    fail<ValueError>("huber expects a finite delta > 0, got ", delta);
   Tensor quadratic = minimum(err, full_like(err, delta));
   return mean(square(quadratic) * 0.5 + (err - quadratic) * delta);
 }
@@ -43,6 +47,9 @@ Tensor compute(const Loss& loss, const Tensor& y_true, const Tensor& y_pred, boo
     return from_logits ? softmax_cross_entropy(y_pred, y_true.to(y_pred.dtype()))
                        : categorical_cross_entropy(y_pred, y_true.to(y_pred.dtype()));
   if (n == "sparse_categorical_crossentropy") {
+    if (y_pred.dim() != 2)
+      fail<ShapeError>("sparse_categorical_crossentropy expects predictions of shape (N, classes), got ",
+                       shape_str(y_pred.shape()));
     Tensor labels = y_true.dim() == 2 && y_true.shape()[1] == 1 ? y_true.reshape({-1}) : y_true;
     if (is_floating(labels.dtype())) labels = labels.to(DType::i64);
     if (from_logits) return sparse_softmax_cross_entropy(y_pred, labels);

@@ -1,6 +1,8 @@
 // Dense and Conv2D: the two layers with kernels, biases and regularisers.
 #include <nlohmann/json.hpp>
 
+#include <cmath>
+
 #include "cortex/autograd/grad_mode.h"
 #include "cortex/nn/layers.h"
 #include "cortex/ops/conv.h"
@@ -31,6 +33,14 @@ Tensor Activated::call_linear(const Tensor& x) {
   check_input(x);
   build(x.shape());
   return forward_linear(x);
+}
+
+KernelLayer::KernelLayer(std::string type, Regularizer kernel_regularizer, Regularizer bias_regularizer)
+    : Activated(std::move(type)), kernel_reg_(kernel_regularizer), bias_reg_(bias_regularizer) {
+  for (const auto& [which, r] : {std::pair{"kernel_regularizer", kernel_reg_}, std::pair{"bias_regularizer", bias_reg_}})
+    for (const auto& [name, v] : {std::pair{"l1", r.l1}, std::pair{"l2", r.l2}})
+      if (!(v >= 0.0) || !std::isfinite(v))
+        fail<ValueError>(Module::type(), " expects a ", which, " with a finite ", name, " >= 0, got ", v);
 }
 
 Tensor KernelLayer::regularization_loss() const {

@@ -1,6 +1,10 @@
 // Layers back from their saved type and JSON config (load_model uses this).
 #include <nlohmann/json.hpp>
 
+#include <array>
+#include <type_traits>
+#include <vector>
+
 #include "cortex/nn/layers.h"
 #include "cortex/nn/sequential.h"
 
@@ -13,10 +17,34 @@ Regularizer reg(const nlohmann::json& c, const char* key) {
   return {j.value("l1", 0.0), j.value("l2", 0.0)};
 }
 
+// Sizes are whole numbers: nlohmann would truncate 2.7 to 2 (and 1e30 is undefined).
+template <typename T>
+constexpr bool holds_integers = std::is_integral_v<T> && !std::is_same_v<T, bool>;
+template <typename T, std::size_t N>
+constexpr bool holds_integers<std::array<T, N>> = holds_integers<T>;
+template <typename T>
+constexpr bool holds_integers<std::vector<T>> = holds_integers<T>;
+
+void expect_integers(const nlohmann::json& j, const char* key) {
+  if (j.is_array()) {
+    for (const auto& e : j) expect_integers(e, key);
+  } else if (!j.is_number_integer()) {
+    fail<ValueError>("layer config '", key, "' expects whole numbers, got ", j.dump());
+  }
+}
+
+// An option that must be in the config.
+template <typename T>
+T required(const nlohmann::json& c, const char* key) {
+  const nlohmann::json& j = c.at(key);
+  if constexpr (holds_integers<T>) expect_integers(j, key);
+  return j.get<T>();
+}
+
 // Every option may be left out of a config: the options struct's default applies.
 template <typename T>
 T get(const nlohmann::json& c, const char* key, const T& fallback) {
-  return c.contains(key) ? c.at(key).get<T>() : fallback;
+  return c.contains(key) ? required<T>(c, key) : fallback;
 }
 
 // Reads the options Dense and Conv2D share; absent ones keep their defaults.
@@ -35,12 +63,12 @@ std::shared_ptr<Module> build(const std::string& type, const nlohmann::json& c) 
   if (!c.is_object()) fail<ValueError>("layer ", type, ": config must be a JSON object, got ", c.dump());
   if (type == "Dense") {
     DenseOptions o;
-    o.units = c.at("units");
+    o.units = required<std::int64_t>(c, "units");
     return std::make_shared<Dense>(read_weight_options(c, o));
   }
   if (type == "Conv2D") {
     Conv2DOptions o;
-    o.filters = c.at("filters");
+    o.filters = required<std::int64_t>(c, "filters");
     o.kernel_size = get(c, "kernel_size", o.kernel_size);
     o.strides = get(c, "strides", o.strides);
     o.padding = get(c, "padding", o.padding);
@@ -56,9 +84,9 @@ std::shared_ptr<Module> build(const std::string& type, const nlohmann::json& c) 
     return std::make_shared<AveragePooling2D>(o);
   }
   if (type == "GlobalAveragePooling2D") return std::make_shared<GlobalAveragePooling2D>();
-  if (type == "Dropout") return std::make_shared<Dropout>(c.at("rate").get<double>());
+  if (type == "Dropout") return std::make_shared<Dropout>(required<double>(c, "rate"));
   if (type == "Flatten") return std::make_shared<Flatten>();
-  if (type == "Reshape") return std::make_shared<Reshape>(c.at("target_shape").get<Shape>());
+  if (type == "Reshape") return std::make_shared<Reshape>(required<Shape>(c, "target_shape"));
   if (type == "Activation" || type == "ReLU" || type == "Softmax") {
     std::string fallback = type == "ReLU" ? "relu" : type == "Softmax" ? "softmax" : "linear";
     return std::make_shared<Activation>(get(c, "activation", fallback), type);

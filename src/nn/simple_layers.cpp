@@ -78,9 +78,15 @@ BatchNormalization::BatchNormalization(BatchNormalizationOptions o) : Module("Ba
   if (!(o_.epsilon > 0.0)) fail<ValueError>("BatchNormalization expects epsilon > 0, got ", o_.epsilon);
 }
 
+void BatchNormalization::check_input(const Tensor& x) const {
+  if (x.dim() < 2)
+    fail<ShapeError>("BatchNormalization '", name(), "' expects (batch, ..., channels), got ", shape_str(x.shape()));
+  if (built() && x.shape().back() != moving_mean_.shape()[0])
+    fail<ShapeError>("BatchNormalization '", name(), "' was built for ", moving_mean_.shape()[0], " channels, got shape ",
+                     shape_str(x.shape()));
+}
+
 void BatchNormalization::build_impl(const Shape& s) {
-  if (s.size() < 2)
-    fail<ShapeError>("BatchNormalization '", name(), "' expects (batch, ..., channels), got ", shape_str(s));
   std::int64_t c = s.back();
   if (o_.scale) gamma_ = register_parameter("gamma", ones({c}));
   if (o_.center) beta_ = register_parameter("beta", zeros({c}));
@@ -89,9 +95,6 @@ void BatchNormalization::build_impl(const Shape& s) {
 }
 
 Tensor BatchNormalization::forward(const Tensor& x) {
-  if (x.shape().back() != moving_mean_.shape()[0])
-    fail<ShapeError>("BatchNormalization '", name(), "' was built for ", moving_mean_.shape()[0], " channels, got shape ",
-                     shape_str(x.shape()));
   return batch_norm(x, gamma_, beta_, moving_mean_, moving_var_,
                     {.training = is_training(), .momentum = o_.momentum, .epsilon = o_.epsilon});
 }

@@ -53,6 +53,10 @@ std::int64_t ConfigReader::integer(const std::string& key, std::int64_t fallback
   if (!v) return fallback;
   // Keras writes some step counts as floats (1000.0); accept them when whole.
   if (!v->is_number() || std::floor(v->get<double>()) != v->get<double>()) wrong_type(key, "an integer");
+  if (v->is_number_unsigned() && v->get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX))
+    wrong_type(key, "an integer below 2^63");
+  if (v->is_number_float() && std::fabs(v->get<double>()) >= 9223372036854775808.0)
+    wrong_type(key, "an integer below 2^63");
   return v->is_number_integer() ? v->get<std::int64_t>() : static_cast<std::int64_t>(v->get<double>());
 }
 

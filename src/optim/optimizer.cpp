@@ -197,8 +197,9 @@ void Optimizer::load_state(const NamedTensors& state) {
     return t.item();
   };
   double iterations = one_number("iterations");
-  if (!(iterations >= 0) || std::floor(iterations) != iterations)
-    fail<ValueError>(name_, ".load_state: 'iterations' must be a whole number >= 0, got ", iterations);
+  // Below 2^53, where doubles still count every step (inf would pass the other two tests).
+  if (!(iterations >= 0) || std::floor(iterations) != iterations || iterations >= 9007199254740992.0)
+    fail<ValueError>(name_, ".load_state: 'iterations' must be a whole number in [0, 2^53), got ", iterations);
   double lr = one_number("learning_rate");
   if (!schedule_) require(valid_rate(lr), "the saved learning_rate", "finite and >= 0", lr);
   std::vector<std::vector<Tensor>> slots(params_.size(), std::vector<Tensor>(slot_names_.size()));

@@ -169,9 +169,15 @@ Tensor saliency(nn::Sequential& net, const Tensor& x, std::int64_t cls) {
     leaf.set_requires_grad(true);
     EnableGradGuard grad_on;
     Tensor logits = net.forward_logits(leaf);  // (1, K)
-    if (logits.dim() != 2 || cls < 0 || cls >= logits.size(1))
-      fail<ValueError>("saliency expects a class in [0, ", logits.dim() == 2 ? logits.size(1) : 0, "), got ", cls);
-    logits.select(1, cls).sum().backward();
+    // One logit (a sigmoid) stands for two classes, as in classify(): class 1's score is
+    // the logit and class 0's its negative.
+    const std::int64_t classes = logits.dim() == 2 ? std::max<std::int64_t>(logits.size(1), 2) : 0;
+    if (logits.dim() != 2 || cls < 0 || cls >= classes)
+      fail<ValueError>("saliency expects a class in [0, ", classes, "), got ", cls);
+    if (logits.size(1) == 1)
+      (cls == 1 ? logits : -logits).sum().backward();
+    else
+      logits.select(1, cls).sum().backward();
     return leaf.grad().to(Device::cpu());
   });
 }

@@ -111,12 +111,17 @@ Tensor tile_grid(const Tensor& tiles, GridOptions o) {
 
 Tensor hstack(const std::vector<Tensor>& images, std::int64_t gap) {
   if (images.empty()) fail<ValueError>("hstack expects at least one picture");
+  // A negative gap would copy outside the picture; the width is checked before it is allocated.
+  constexpr std::int64_t kMaxSide = std::int64_t{1} << 20;
+  if (gap < 0 || gap > kMaxSide) fail<ValueError>("hstack expects a gap in [0, 2^20] pixels, got ", gap);
   std::int64_t height = 0, width = gap * static_cast<std::int64_t>(images.size() - 1);
   for (const auto& im : images) {
     check_rgb(im, "hstack");
     height = std::max(height, im.size(0));
     width += im.size(1);
   }
+  if (static_cast<double>(height) * static_cast<double>(width) > static_cast<double>(std::int64_t{1} << 28))
+    fail<ValueError>("hstack would make a picture of ", height, "x", width, " pixels, over 2^28");
   Tensor out = Tensor::empty({height, width, 3}, DType::u8);
   std::uint8_t* px = out.data<std::uint8_t>();
   std::fill(px, px + out.numel(), std::uint8_t{255});

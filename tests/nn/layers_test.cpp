@@ -180,6 +180,20 @@ TEST(Layers, BadInputNamesTheLayer) {
   Sequential no_input({Dense({.units = 2})});
   EXPECT_THROW(no_input(scalar(1.0)), ShapeError);
   EXPECT_EQ(no_input(zeros({3, 4})).shape(), (Shape{3, 2}));
+  BatchNormalization bn;
+  bn(ones({2, 3}));
+  EXPECT_THROW(bn(scalar(1.0)), ShapeError);  // built: the rank is still checked
+  EXPECT_THROW(bn(ones({2, 4})), ShapeError);
+  // A negative or non-finite regulariser would reward growing weights, or make the loss inf.
+  EXPECT_THROW(Dense({.units = 2, .kernel_regularizer = L2(-0.01)}), ValueError);
+  EXPECT_THROW(Conv2D({.filters = 2, .bias_regularizer = L1(INFINITY)}), ValueError);
+  EXPECT_NO_THROW(Dense({.units = 2, .kernel_regularizer = L2(0.01)}));
+  // Sizes in a config are whole numbers: 2.7 units is not 2.
+  EXPECT_THROW(layer_from_config("Dense", R"({"units": 2.7})"), ValueError);
+  EXPECT_THROW(layer_from_config("MaxPooling2D", R"({"pool_size": [2.5, 3]})"), ValueError);
+  EXPECT_THROW(layer_from_config("Reshape", R"({"target_shape": [4, 1e30]})"), ValueError);
+  EXPECT_THROW(layer_from_config("Dense", R"({"units": 2, "kernel_regularizer": {"l2": -1}})"), ValueError);
+  EXPECT_EQ(layer_from_config("Dense", R"({"units": 2})")->type(), "Dense");
   EXPECT_EQ(snake_case("GlobalAveragePooling2D"), "global_average_pooling2d");
 }
 

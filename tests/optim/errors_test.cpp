@@ -95,7 +95,12 @@ TEST(OptimErrors, BadState) {
   expect_error<ValueError>([&] { adam.load_state(twice); }, {"'m.0' appears twice"});
   NamedTensors bad_count = good;
   bad_count[0].second = scalar(-1, DType::i64);
-  expect_error<ValueError>([&] { adam.load_state(bad_count); }, {"'iterations' must be a whole number >= 0"});
+  expect_error<ValueError>([&] { adam.load_state(bad_count); }, {"'iterations' must be a whole number in [0, 2^53)", "-1"});
+  // inf passes ">= 0" and "whole"; cast to an integer it would be undefined (and Adam's step NaN).
+  for (double count : {double{INFINITY}, 1e30, 9007199254740992.0}) {
+    bad_count[0].second = scalar(count, DType::f64);
+    expect_error<ValueError>([&] { adam.load_state(bad_count); }, {"'iterations' must be a whole number in [0, 2^53)"});
+  }
 
   // Nothing was changed by the failed loads.
   EXPECT_EQ(adam.iterations(), 0);
@@ -129,6 +134,11 @@ TEST(ScheduleErrors, BadConfigsAndValues) {
   expect_error<ValueError>([] { schedule_from_config(R"({"class_name": "ExponentialDecay", "config": {
       "initial_learning_rate": 0.1, "decay_steps": 2.5, "decay_rate": 0.5}})"); },
                            {"\"decay_steps\" must be an integer", "2.5"});
+  // Whole but past int64: undefined to cast, so refused.
+  for (const char* steps : {"1e30", "18446744073709551615"})
+    expect_error<ValueError>([&] { schedule_from_config(std::string(R"({"class_name": "ExponentialDecay", "config": {
+        "initial_learning_rate": 0.1, "decay_rate": 0.5, "decay_steps": )") + steps + "}}"); },
+                             {"\"decay_steps\" must be an integer below 2^63"});
   SGD sgd({.learning_rate = LambdaSchedule([](std::int64_t step) { return step < 1 ? 0.1 : NAN; }, "nan")});
   Tensor p = leaf({1});
   sgd.set_params({p});

@@ -182,6 +182,16 @@ TEST(Model, NanLossStopsTrainingAndKeepsTheLastGoodCheckpoint) {
   EXPECT_EQ(load_model(ck)->predict(x).to_vector<float>(), good.to_vector<float>());
 }
 
+TEST(Losses, BadArgumentsAreRefused) {
+  // A rank-1 prediction has no class axis: shape()[1] would read past the shape.
+  const losses::Loss sparse = losses::loss_by_name("sparse_categorical_crossentropy");
+  EXPECT_THROW(losses::compute(sparse, from_vector<std::int64_t>({0, 1}), tensor({0.3f, 0.7f})), ShapeError);
+  // delta 0 made every loss 0, a negative delta a negative loss.
+  for (double delta : {0.0, -1.0, double{NAN}, double{INFINITY}})
+    EXPECT_THROW(losses::huber(ones({2, 1}), zeros({2, 1}), delta), ValueError) << delta;
+  EXPECT_NEAR(losses::huber(tensor({3}, {1, 1}), zeros({1, 1}), 1.0).item(), 2.5, 1e-6);  // 0.5 + (3 - 1)
+}
+
 TEST(Metrics, AccuracyVariantsTopKAndConfusionMatrix) {
   EXPECT_EQ(resolve_metric("accuracy", "sparse_categorical_crossentropy"), "sparse_categorical_accuracy");
   EXPECT_EQ(resolve_metric("accuracy", "binary_crossentropy"), "binary_accuracy");

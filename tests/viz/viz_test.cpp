@@ -143,6 +143,21 @@ TEST(Saliency, IsTheWeightColumnOfALinearModel) {
   EXPECT_ALL_CLOSE(grad.reshape({16}), kernel.select(1, 2).contiguous(), 1e-6, 1e-7);
 }
 
+TEST(Saliency, ASigmoidUnitHasTwoClasses) {
+  // One logit stands for classes 0 and 1 (as classify and occlusion take it): class 1's
+  // gradient is the weight column, class 0's its negative.
+  using namespace nn;
+  Sequential net({Input({2, 2, 1}), Flatten(), Dense({.units = 1, .activation = "sigmoid"})});
+  net.set_generator(std::make_shared<Generator>(3));
+  net.build({1, 2, 2, 1});
+  Generator g(4);
+  Tensor x = rand({1, 2, 2, 1}, g);
+  Tensor kernel = net.named_parameters()[0].second.select(1, 0).contiguous();  // (4)
+  EXPECT_ALL_CLOSE(saliency(net, x, 1).reshape({4}), kernel, 1e-6, 1e-7);
+  EXPECT_ALL_CLOSE(saliency(net, x, 0).reshape({4}), -kernel, 1e-6, 1e-7);
+  EXPECT_THROW(saliency(net, x, 2), ValueError);
+}
+
 TEST(Saliency, MatchesCentralDifferencesOfTheClassScore) {
   nn::Sequential net = small_cnn("tanh");  // smooth, so differences are meaningful
   Generator g(5);
@@ -255,6 +270,11 @@ TEST(Pictures, PngInMemoryAndSvgFilesCarryThePixels) {
   EXPECT_THROW(write_picture(dir + "/p.jpg", image), ValueError);
   EXPECT_THROW(tile_grid(rand({1, 3, 3, 1}, g), {.scale = std::int64_t{1} << 40}), ValueError);  // too large, no overflow
   EXPECT_THROW(normalize01(from_vector(std::vector<float>{0, INFINITY})), ValueError);
+  // A negative gap would copy each row past the picture's width.
+  Tensor wide = Tensor::empty({2, 20, 3}, DType::u8), narrow = Tensor::empty({2, 5, 3}, DType::u8);
+  EXPECT_THROW(hstack({wide, narrow}, -10), ValueError);
+  EXPECT_THROW(hstack({wide, narrow}, std::int64_t{1} << 40), ValueError);
+  EXPECT_EQ(hstack({wide, narrow}, 3).shape(), (Shape{2, 28, 3}));
   EXPECT_EQ(base64("Ma"), "TWE=");
   EXPECT_EQ(base64("Man"), "TWFu");
   EXPECT_EQ(base64("M"), "TQ==");

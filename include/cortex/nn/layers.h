@@ -30,8 +30,8 @@ class KernelLayer : public Activated {
   Tensor regularization_loss() const override;
 
  protected:
-  KernelLayer(std::string type, Regularizer kernel_regularizer, Regularizer bias_regularizer)
-      : Activated(std::move(type)), kernel_reg_(kernel_regularizer), bias_reg_(bias_regularizer) {}
+  // Each regulariser's l1 and l2 must be finite and >= 0 (a negative one rewards growing weights).
+  KernelLayer(std::string type, Regularizer kernel_regularizer, Regularizer bias_regularizer);
   // Registers "kernel" of `kernel_shape` and, if use_bias, "bias" of `bias_size`.
   void create_weights(const Shape& kernel_shape, std::int64_t bias_size, const std::string& kernel_init,
                       const std::string& bias_init, bool use_bias);
@@ -205,6 +205,7 @@ class BatchNormalization : public Module {
   std::string config_json() const override;
  protected:
   void build_impl(const Shape& input_shape) override;
+  void check_input(const Tensor& x) const override;
  private:
   BatchNormalizationOptions o_;
   Tensor gamma_, beta_, moving_mean_, moving_var_;
