@@ -29,6 +29,7 @@ dnnl::stream& stream();  // this thread's in-order stream on engine()
 template <typename... Args>
 std::string key(const char* op, const Args&... args) {
   std::ostringstream out;
+  out.precision(17);  // every double in full: an epsilon of 1e-5 and one of 1.0000001e-5 are two primitives
   out << op << '@' << omp_get_max_threads();
   const auto put = [&](const auto& a) {
     if constexpr (requires {

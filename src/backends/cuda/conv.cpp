@@ -10,6 +10,7 @@
 // shapes, parameters, dtype, math mode and device.
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "backends/cuda/cuda_kernels.h"
@@ -29,12 +30,16 @@ struct Algo {
   std::size_t workspace = 0;
 };
 
-// Descriptors for one geometry; x is the (possibly padded) input.
+// Descriptors for one geometry; x is the (possibly padded) input. The conv
+// descriptor's math type changes per pass, so a pass holds `mutex` from its
+// tuning to its call (a plan is shared by every thread).
 struct Plan {
   cudnnTensorDescriptor_t x = nullptr, y = nullptr;
   cudnnFilterDescriptor_t w = nullptr;
   cudnnConvolutionDescriptor_t conv = nullptr;
+  cudnnMathType_t base_math = CUDNN_DEFAULT_MATH;  // what each pass's Find starts from
   Algo fwd, bwd_data, bwd_filter;
+  std::mutex mutex;
   ~Plan() {
     if (x) cudnnDestroyTensorDescriptor(x);
     if (y) cudnnDestroyTensorDescriptor(y);
@@ -50,6 +55,9 @@ std::unique_ptr<Plan> make_plan(const Shape& xs, const Shape& ws, const Shape& y
                                 bool tf32, bool sym) {
   for (std::int64_t v : {xs[0], xs[1], xs[2], xs[3], ys[1], ys[2], ys[3], ws[1], ws[2]})
     if (v > 0x7fffffff) fail("conv2d on cuda handles sizes up to 2^31, got x ", shape_str(xs));
+  if (numel(xs) > 0x7fffffff || numel(ys) > 0x7fffffff)  // cuDNN's tensor descriptors hold up to 2^31 elements
+    fail("conv2d on cuda handles tensors of up to 2^31 elements, got x ", shape_str(xs), " and y ", shape_str(ys),
+         " (split the batch)");
   auto plan = std::make_unique<Plan>();
   const cudnnDataType_t type = cudnn_type(dtype, "conv2d");
   auto i = [](std::int64_t v) { return static_cast<int>(v); };
@@ -70,8 +78,7 @@ std::unique_ptr<Plan> make_plan(const Shape& xs, const Shape& ws, const Shape& y
               "cudnnSetConvolution2dDescriptor");
   check_cudnn(cudnnSetConvolutionGroupCount(plan->conv, i(p.groups)), "cudnnSetConvolutionGroupCount");
   // DEFAULT lets fp32 use TF32 tensor cores; bf16 reaches them only with TENSOR_OP; FMA keeps fp32 exact.
-  const cudnnMathType_t math = dtype == DType::bf16 ? CUDNN_TENSOR_OP_MATH : tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH;
-  check_cudnn(cudnnSetConvolutionMathType(plan->conv, math), "cudnnSetConvolutionMathType");
+  plan->base_math = dtype == DType::bf16 ? CUDNN_TENSOR_OP_MATH : tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH;
   return plan;
 }
 
@@ -96,13 +103,22 @@ Algo pick(const Perf* results, int count, const char* what) {
 }
 
 
+// A pass ready to run: the workspace of its algorithm, and the plan's lock.
+struct Tuned {
+  Tensor workspace;
+  std::unique_lock<std::mutex> lock;
+};
+
 // The algorithm of `slot`: measured once with `find` (a cudnnFind*Ex call given
 // the room for N results, the count, the results and a scratch area of
-// kFindWorkspace bytes) and kept; sets the plan's math mode for it and returns
-// the workspace it runs with.
+// kFindWorkspace bytes) from the plan's base math type, whatever pass ran
+// before, and kept; sets the plan's math type for it and returns the workspace
+// it runs with, with the plan locked until the caller's call is queued.
 template <typename Perf, int N, typename Find>
-Tensor tuned(Algo& slot, Plan& plan, Device dev, const char* what, Find find) {
+Tuned tuned(Algo& slot, Plan& plan, Device dev, const char* what, Find find) {
+  std::unique_lock<std::mutex> lock(plan.mutex);
   if (!slot.ready) {
+    check_cudnn(cudnnSetConvolutionMathType(plan.conv, plan.base_math), "cudnnSetConvolutionMathType");
     Tensor ws = scratch(kFindWorkspace, dev);
     Perf perf[N];
     int count = 0;
@@ -110,7 +126,7 @@ Tensor tuned(Algo& slot, Plan& plan, Device dev, const char* what, Find find) {
     slot = pick(perf, count, what);
   }
   check_cudnn(cudnnSetConvolutionMathType(plan.conv, slot.math), "cudnnSetConvolutionMathType");
-  return scratch(slot.workspace, dev);
+  return {scratch(slot.workspace, dev), std::move(lock)};
 }
 
 // x padded explicitly when the padding is asymmetric (zeros around a copy).
@@ -157,7 +173,7 @@ void conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y, con
   const Tensor wo = to_ohwi(w);
   Plan& plan = plan_for(xp.shape(), wo.shape(), y.shape(), p, x.dtype(), dev);
   cudnnHandle_t h = cudnn_handle(dev);
-  Tensor ws = tuned<cudnnConvolutionFwdAlgoPerf_t, CUDNN_CONVOLUTION_FWD_ALGO_COUNT>(
+  const Tuned run = tuned<cudnnConvolutionFwdAlgoPerf_t, CUDNN_CONVOLUTION_FWD_ALGO_COUNT>(
       plan.fwd, plan, dev, "conv2d", [&](int n, int* count, auto* perf, void* find_ws) {
         check_cudnn(cudnnFindConvolutionForwardAlgorithmEx(h, plan.x, device_address(xp), plan.w, device_address(wo), plan.conv, plan.y,
                                                            device_address(y), n, count, perf, find_ws, kFindWorkspace),
@@ -166,7 +182,7 @@ void conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y, con
   const CudnnScalars s;
   profiler::Scope timed("cudnnConvolutionForward");  // host time of the call (breakdown tables)
   check_cudnn(cudnnConvolutionForward(h, s.one(x.dtype()), plan.x, device_address(xp), plan.w, device_address(wo), plan.conv,
-                                      static_cast<cudnnConvolutionFwdAlgo_t>(plan.fwd.algo), device_address(ws),
+                                      static_cast<cudnnConvolutionFwdAlgo_t>(plan.fwd.algo), device_address(run.workspace),
                                       plan.fwd.workspace, s.zero(x.dtype()), plan.y, device_address(y)),
               "cudnnConvolutionForward");
   if (bias != nullptr) add_bias(y, *bias);
@@ -189,7 +205,7 @@ void conv2d_backward_data(const Tensor& dy, const Tensor& w, Tensor& dx, const C
   const Tensor wo = to_ohwi(w);
   Plan& plan = plan_for(dxp.shape(), wo.shape(), dy.shape(), p, dy.dtype(), dev);
   cudnnHandle_t h = cudnn_handle(dev);
-  Tensor ws = tuned<cudnnConvolutionBwdDataAlgoPerf_t, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT>(
+  const Tuned run = tuned<cudnnConvolutionBwdDataAlgoPerf_t, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT>(
       plan.bwd_data, plan, dev, "conv2d_backward_data", [&](int n, int* count, auto* perf, void* find_ws) {
         check_cudnn(cudnnFindConvolutionBackwardDataAlgorithmEx(h, plan.w, device_address(wo), plan.y, device_address(dy), plan.conv,
                                                                 plan.x, device_address(dxp), n, count, perf, find_ws,
@@ -199,7 +215,7 @@ void conv2d_backward_data(const Tensor& dy, const Tensor& w, Tensor& dx, const C
   const CudnnScalars s;
   profiler::Scope timed("cudnnConvolutionBackwardData");
   check_cudnn(cudnnConvolutionBackwardData(h, s.one(dy.dtype()), plan.w, device_address(wo), plan.y, device_address(dy), plan.conv,
-                                           static_cast<cudnnConvolutionBwdDataAlgo_t>(plan.bwd_data.algo), device_address(ws),
+                                           static_cast<cudnnConvolutionBwdDataAlgo_t>(plan.bwd_data.algo), device_address(run.workspace),
                                            plan.bwd_data.workspace, s.zero(dy.dtype()), plan.x, device_address(dxp)),
               "cudnnConvolutionBackwardData");
   if (!sym)
@@ -220,7 +236,7 @@ void conv2d_backward_weight(const Tensor& x, const Tensor& dy, Tensor& dw, Tenso
   Tensor dwo = Tensor::empty(ohwi_shape(dw.shape()), dw.dtype(), dev);
   Plan& plan = plan_for(xp.shape(), dwo.shape(), dy.shape(), p, x.dtype(), dev);
   cudnnHandle_t h = cudnn_handle(dev);
-  Tensor ws = tuned<cudnnConvolutionBwdFilterAlgoPerf_t, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT>(
+  const Tuned run = tuned<cudnnConvolutionBwdFilterAlgoPerf_t, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT>(
       plan.bwd_filter, plan, dev, "conv2d_backward_weight", [&](int n, int* count, auto* perf, void* find_ws) {
         check_cudnn(cudnnFindConvolutionBackwardFilterAlgorithmEx(h, plan.x, device_address(xp), plan.y, device_address(dy), plan.conv,
                                                                   plan.w, device_address(dwo), n, count, perf, find_ws,
@@ -231,7 +247,7 @@ void conv2d_backward_weight(const Tensor& x, const Tensor& dy, Tensor& dw, Tenso
   profiler::Scope timed("cudnnConvolutionBackwardFilter");
   check_cudnn(cudnnConvolutionBackwardFilter(h, s.one(x.dtype()), plan.x, device_address(xp), plan.y, device_address(dy), plan.conv,
                                              static_cast<cudnnConvolutionBwdFilterAlgo_t>(plan.bwd_filter.algo),
-                                             device_address(ws), plan.bwd_filter.workspace, s.zero(x.dtype()), plan.w, device_address(dwo)),
+                                             device_address(run.workspace), plan.bwd_filter.workspace, s.zero(x.dtype()), plan.w, device_address(dwo)),
               "cudnnConvolutionBackwardFilter");
   // OHWI -> HWIO: write dw through a permuted view of itself.
   const Shape& k = dw.shape();  // (KH, KW, Cg, O)

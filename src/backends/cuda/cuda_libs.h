@@ -33,6 +33,26 @@ struct CudnnScalars {
   const void* zero(DType d) const { return d == DType::f64 ? static_cast<const void*>(&d0) : &f0; }
 };
 
+// A cuDNN descriptor owned: created on construction (an error names `Create`'s
+// call), destroyed with its owner, also when the owner's constructor throws after it.
+template <typename Handle, cudnnStatus_t (*Create)(Handle*), cudnnStatus_t (*Destroy)(Handle)>
+class CudnnDescriptor {
+ public:
+  CudnnDescriptor() { check_cudnn(Create(&handle_), "cudnnCreate...Descriptor"); }
+  ~CudnnDescriptor() {
+    if (handle_) Destroy(handle_);
+  }
+  CudnnDescriptor(const CudnnDescriptor&) = delete;
+  CudnnDescriptor& operator=(const CudnnDescriptor&) = delete;
+  operator Handle() const { return handle_; }
+
+ private:
+  Handle handle_ = nullptr;
+};
+using TensorDescriptor = CudnnDescriptor<cudnnTensorDescriptor_t, cudnnCreateTensorDescriptor, cudnnDestroyTensorDescriptor>;
+using PoolingDescriptor =
+    CudnnDescriptor<cudnnPoolingDescriptor_t, cudnnCreatePoolingDescriptor, cudnnDestroyPoolingDescriptor>;
+
 // A device buffer of `nbytes` from the tensor allocator (stream-ordered, so
 // it may be released as soon as the work using it has been queued).
 Tensor scratch(std::size_t nbytes, Device device);

@@ -94,8 +94,13 @@ void copy_on_device(const Tensor& src, Tensor& dst) {
   const std::int64_t n = dst.numel();
   if (n == 0) return;
   DeviceGuard guard(dst.device());
-  // A plain memcpy, or a vectorised conversion (not for one storage: the ranges may overlap).
-  if (dense(dst, {&src}) && src.storage() != dst.storage()) {
+  if (src.storage() == dst.storage()) {  // the two may overlap: read src whole before writing
+    Tensor staged = Tensor::empty(src.shape(), src.dtype(), dst.device());
+    copy_on_device(src, staged);
+    return copy_on_device(staged, dst);
+  }
+  // A plain memcpy, or a vectorised conversion.
+  if (dense(dst, {&src})) {
     if (src.dtype() == dst.dtype()) {
       check(cudaMemcpyAsync(device_address(dst), device_address(src),
                             static_cast<std::size_t>(n) * element_size(src.dtype()), cudaMemcpyDeviceToDevice,
@@ -381,6 +386,8 @@ void copy(const Tensor& src, Tensor& dst) {
     check(cudaMemcpyPeerAsync(device_address(landed), to.index, device_address(packed), from.index, nbytes_of(src),
                               stream(to)),
           "cudaMemcpyPeerAsync");
+    // packed is read on to's stream but freed (or next written) in from's order: wait for the copy.
+    synchronize(to);
     return copy_on_device(landed, dst);
   }
   if (from.is_cpu() && to.is_cuda()) {

@@ -26,19 +26,17 @@ void check_x(const Tensor& x, const char* what) {
     fail<ShapeError>(what, " on cuda expects a contiguous x of shape (..., C), got ", shape_str(s));
   for (std::int64_t v : s)
     if (v > 0x7fffffff) fail(what, " on cuda handles sizes up to 2^31, got x ", shape_str(s));
-  if (s.size() != 4 && x.numel() / s.back() > 0x7fffffff)
-    fail(what, " on cuda handles up to 2^31 rows, got x ", shape_str(s));
+  if (x.numel() > 0x7fffffff)  // cuDNN's tensor descriptors hold up to 2^31 elements
+    fail(what, " on cuda handles up to 2^31 elements, got x ", shape_str(s), " (split the batch)");
 }
 
 // x's descriptor and the per-channel one cuDNN derives from it.
 struct Descriptors {
-  cudnnTensorDescriptor_t x = nullptr, channel = nullptr;
+  TensorDescriptor x, channel;
   Descriptors(const Tensor& x_tensor, const char* what) {
     const Shape& s = x_tensor.shape();
     const cudnnDataType_t type = cudnn_type(x_tensor.dtype(), what);
     auto i = [](std::int64_t v) { return static_cast<int>(v); };
-    check_cudnn(cudnnCreateTensorDescriptor(&x), "cudnnCreateTensorDescriptor");
-    check_cudnn(cudnnCreateTensorDescriptor(&channel), "cudnnCreateTensorDescriptor");
     const std::int64_t C = s.back();
     if (s.size() == 4)
       check_cudnn(cudnnSetTensor4dDescriptor(x, CUDNN_TENSOR_NHWC, type, i(s[0]), i(C), i(s[1]), i(s[2])),
@@ -48,12 +46,6 @@ struct Descriptors {
                   "cudnnSetTensor4dDescriptor (x)");
     check_cudnn(cudnnDeriveBNTensorDescriptor(channel, x, CUDNN_BATCHNORM_SPATIAL), "cudnnDeriveBNTensorDescriptor");
   }
-  ~Descriptors() {
-    if (x) cudnnDestroyTensorDescriptor(x);
-    if (channel) cudnnDestroyTensorDescriptor(channel);
-  }
-  Descriptors(const Descriptors&) = delete;
-  Descriptors& operator=(const Descriptors&) = delete;
 };
 
 // x checked, then the descriptors of its shape and dtype, made once and kept.

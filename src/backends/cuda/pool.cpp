@@ -25,36 +25,27 @@ bool fits_cudnn(const Pool2dParams& p, const Tensor& x, const Tensor& y) {
   for (std::int64_t v : {x.shape()[0], x.shape()[1], x.shape()[2], x.shape()[3], p.kernel_h, p.kernel_w, p.stride_h,
                          p.stride_w, p.pad_top, p.pad_left})
     if (v > 0x7fffffff) return false;
-  return true;
+  // cuDNN's tensor descriptors hold up to 2^31 elements; the own kernels index in 64 bits.
+  return x.numel() <= 0x7fffffff && y.numel() <= 0x7fffffff;
 }
 
 struct PoolDescriptors {
-  cudnnPoolingDescriptor_t pool = nullptr;
-  cudnnTensorDescriptor_t x = nullptr, y = nullptr;
+  PoolingDescriptor pool;
+  TensorDescriptor x, y;
   PoolDescriptors(const Pool2dParams& p, const Shape& xs, const Shape& ys, DType dtype) {
     auto i = [](std::int64_t v) { return static_cast<int>(v); };
     const cudnnDataType_t type = cudnn_type(dtype, "pool2d");
-    check_cudnn(cudnnCreatePoolingDescriptor(&pool), "cudnnCreatePoolingDescriptor");
     check_cudnn(cudnnSetPooling2dDescriptor(pool,
                                             p.kind == PoolKind::max ? CUDNN_POOLING_MAX_DETERMINISTIC
                                                                     : CUDNN_POOLING_AVERAGE_COUNT_EXCLUDE_PADDING,
                                             CUDNN_PROPAGATE_NAN, i(p.kernel_h), i(p.kernel_w), i(p.pad_top),
                                             i(p.pad_left), i(p.stride_h), i(p.stride_w)),
                 "cudnnSetPooling2dDescriptor");
-    check_cudnn(cudnnCreateTensorDescriptor(&x), "cudnnCreateTensorDescriptor");
     check_cudnn(cudnnSetTensor4dDescriptor(x, CUDNN_TENSOR_NHWC, type, i(xs[0]), i(xs[3]), i(xs[1]), i(xs[2])),
                 "cudnnSetTensor4dDescriptor (x)");
-    check_cudnn(cudnnCreateTensorDescriptor(&y), "cudnnCreateTensorDescriptor");
     check_cudnn(cudnnSetTensor4dDescriptor(y, CUDNN_TENSOR_NHWC, type, i(ys[0]), i(ys[3]), i(ys[1]), i(ys[2])),
                 "cudnnSetTensor4dDescriptor (y)");
   }
-  ~PoolDescriptors() {
-    if (pool) cudnnDestroyPoolingDescriptor(pool);
-    if (x) cudnnDestroyTensorDescriptor(x);
-    if (y) cudnnDestroyTensorDescriptor(y);
-  }
-  PoolDescriptors(const PoolDescriptors&) = delete;
-  PoolDescriptors& operator=(const PoolDescriptors&) = delete;
 };
 
 // The descriptors of one geometry, made on first use; never changed after.
