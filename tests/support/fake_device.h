@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "cortex/core/storage.h"
+#include "cortex/ops/creation.h"
 
 namespace cortex::testing {
 
@@ -12,6 +13,9 @@ namespace cortex::testing {
 class FakeCudaMemory final : public Allocator {
  public:
   FakeCudaMemory() {
+    // The dispatch table installs the CUDA build's own allocator on first use: fill it
+    // now, so that it cannot replace this one later.
+    (void)zeros({1});
     try {
       previous_ = &allocator_for(Device::cuda());
     } catch (const DeviceError&) {
