@@ -131,11 +131,20 @@ TEST(FeatureMaps, LayerOutputIsTheLayerAppliedToItsInputAndLeavesTheModelAsItWas
   EXPECT_THROW(feature_map_grid(rand({2, 3, 3, 1}, g)), ShapeError);
 }
 
-TEST(Saliency, IsTheWeightColumnOfALinearModel) {
+// Flatten then Dense(units, activation) on (side, side, 1) images, built from `seed`.
+std::shared_ptr<nn::Sequential> linear_model(std::int64_t side, std::int64_t units, const std::string& activation,
+                                             std::uint64_t seed) {
   using namespace nn;
-  Sequential net({Input({4, 4, 1}), Flatten(), Dense({.units = 3, .activation = "softmax"})});
-  net.set_generator(std::make_shared<Generator>(1));
-  net.build({1, 4, 4, 1});
+  auto net = std::make_shared<Sequential>(
+      std::initializer_list<Layer>{Input({side, side, 1}), Flatten(), Dense({.units = units, .activation = activation})});
+  net->set_generator(std::make_shared<Generator>(seed));
+  net->build({1, side, side, 1});
+  return net;
+}
+
+TEST(Saliency, IsTheWeightColumnOfALinearModel) {
+  auto model = linear_model(4, 3, "softmax", 1);
+  nn::Sequential& net = *model;
   Generator g(2);
   Tensor x = rand({1, 4, 4, 1}, g);
   Tensor grad = saliency(net, x, 2);
@@ -146,10 +155,8 @@ TEST(Saliency, IsTheWeightColumnOfALinearModel) {
 TEST(Saliency, ASigmoidUnitHasTwoClasses) {
   // One logit stands for classes 0 and 1 (as classify and occlusion take it): class 1's
   // gradient is the weight column, class 0's its negative.
-  using namespace nn;
-  Sequential net({Input({2, 2, 1}), Flatten(), Dense({.units = 1, .activation = "sigmoid"})});
-  net.set_generator(std::make_shared<Generator>(3));
-  net.build({1, 2, 2, 1});
+  auto model = linear_model(2, 1, "sigmoid", 3);
+  nn::Sequential& net = *model;
   Generator g(4);
   Tensor x = rand({1, 2, 2, 1}, g);
   Tensor kernel = net.named_parameters()[0].second.select(1, 0).contiguous();  // (4)
