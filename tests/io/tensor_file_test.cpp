@@ -220,7 +220,10 @@ TEST_F(TensorFileTest, HeaderValuesAreQuotedBriefly) {
                  "has data_offsets an array nested deeper than 4 levels, expected [begin, end]");
   // A long value is cut to 80 characters.
   std::string many = "[0";
-  for (int i = 1; i < 1000; ++i) many += "," + std::to_string(i);
+  for (int i = 1; i < 1000; ++i) {
+    many += ',';
+    many += std::to_string(i);  // (not "," + ...: GCC 12 warns falsely of -Wrestrict there)
+  }
   many += "]";
   const std::string cut = many.substr(0, 77) + "...";
   expect_corrupt(layout(R"({"a": {"dtype": "F32", "shape": [], "data_offsets": )" + many + "}}", ""),
