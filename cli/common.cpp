@@ -1,20 +1,19 @@
 // Helpers shared by the `cortex` subcommands.
 #include "common.h"
 
+#include "cortex/io/open_file.h"
+
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 namespace cortex::cli {
 
 std::shared_ptr<nn::Sequential> network(const std::string& model) {
   if (model == "lecture-cnn") return std::make_shared<nn::Sequential>(nn::zoo::lecture_cnn());
   if (model == "mlp") return std::make_shared<nn::Sequential>(nn::zoo::mlp());
-  std::ifstream in(model);
-  if (!in) fail<ValueError>("--model expects lecture-cnn, mlp or a readable .json file, got '", model, "'");
-  std::stringstream s;
-  s << in.rdbuf();
-  return train::sequential_from_json(s.str());
+  std::string text, why;
+  if (!io::read_regular_file(model, &text, &why))
+    fail<ValueError>("--model expects lecture-cnn, mlp or a readable .json file, got '", model, "' (", why, ")");
+  return train::sequential_from_json(text);
 }
 
 Device parse_device(const std::string& name) {

@@ -43,6 +43,18 @@ int open_regular_file(const std::string& path, std::string* reason) {
   return fd;
 }
 
+bool read_regular_file(const std::string& path, std::string* text, std::string* reason) {
+  std::FILE* file = fopen_regular_file(path, reason);
+  if (file == nullptr) return false;
+  text->clear();
+  char buffer[1 << 16];
+  for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, file)) > 0;) text->append(buffer, n);
+  const bool ok = !std::ferror(file);
+  if (!ok) *reason = std::strerror(errno);
+  std::fclose(file);
+  return ok;
+}
+
 std::FILE* fopen_regular_file(const std::string& path, std::string* reason) {
   const int fd = open_regular_file(path, reason);
   if (fd < 0) return nullptr;

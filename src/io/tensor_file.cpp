@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cortex/io/atomic_file.h"
+#include "cortex/io/json_depth.h"
 #include "cortex/io/open_file.h"
 #include "host_bytes.h"
 
@@ -69,13 +70,8 @@ class Loader {
   // A header value as an error message shows it: its JSON cut to 80 characters, or
   // only its type when nested deeper than 4 levels (dump() recurses once per level,
   // so a value nested a million deep would overflow the stack).
-  static bool shallow(const Json& value, int levels) {
-    if (!value.is_structured()) return true;
-    if (levels == 0) return false;
-    return std::all_of(value.begin(), value.end(), [&](const Json& v) { return shallow(v, levels - 1); });
-  }
   static std::string brief(const Json& value) {
-    if (!shallow(value, 4)) return std::string("an ") + value.type_name() + " nested deeper than 4 levels";
+    if (!nested_within(value, 4)) return std::string("an ") + value.type_name() + " nested deeper than 4 levels";
     std::string text = value.dump();
     return text.size() <= 80 ? text : text.substr(0, 77) + "...";
   }

@@ -5,6 +5,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "cortex/io/json_depth.h"
 #include "cortex/nn/layers.h"
 #include "cortex/nn/sequential.h"
 
@@ -106,7 +107,9 @@ std::shared_ptr<Module> build(const std::string& type, const nlohmann::json& c) 
 
 std::shared_ptr<Module> layer_from_config(const std::string& type, const std::string& config_json) {
   try {
-    return build(type, nlohmann::json::parse(config_json));
+    const nlohmann::json config = nlohmann::json::parse(config_json);
+    if (!io::nested_within(config, 8)) fail<ValueError>("layer ", type, ": config nests deeper than 8 levels");
+    return build(type, config);
   } catch (const nlohmann::json::exception& e) {
     fail<ValueError>("layer ", type, ": bad config ", config_json, " (", e.what(), ")");
   }

@@ -87,6 +87,8 @@ void BatchNormalization::check_input(const Tensor& x) const {
 }
 
 void BatchNormalization::build_impl(const Shape& s) {
+  if (s.size() < 2)  // build() may be called without an input to check
+    fail<ShapeError>("BatchNormalization '", name(), "' expects (batch, ..., channels), got ", shape_str(s));
   std::int64_t c = s.back();
   if (o_.scale) gamma_ = register_parameter("gamma", ones({c}));
   if (o_.center) beta_ = register_parameter("beta", zeros({c}));

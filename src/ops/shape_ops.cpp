@@ -93,10 +93,10 @@ std::vector<Tensor> split(const Tensor& x, const std::vector<std::int64_t>& size
 std::vector<Tensor> chunk(const Tensor& x, std::int64_t parts, std::int64_t axis_in) {
   detail::check_defined(x, "chunk", "the input");
   int axis = normalize_axis(axis_in, x.dim(), "chunk");
-  // An empty axis splits into one empty part per ask, up to one part (no 2^40-entry list).
+  // An empty axis gives one empty part (not a list of 2^40 of them).
   if (parts < 1 || x.shape()[axis] % parts != 0 || parts > std::max<std::int64_t>(x.shape()[axis], 1))
     fail<ShapeError>("chunk expects a part count that divides axis ", axis, " of size ", x.shape()[axis],
-                     ", got ", parts);
+                     x.shape()[axis] == 0 ? " (an empty axis makes 1 part)" : "", ", got ", parts);
   return split(x, std::vector<std::int64_t>(parts, x.shape()[axis] / parts), axis);
 }
 

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "cortex/core/error.h"
+#include "cortex/io/json_depth.h"
 
 namespace cortex::optim::detail {
 
@@ -12,11 +13,14 @@ using nlohmann::json;
 json optional_json(const std::optional<double>& value) { return value ? json(*value) : json(nullptr); }
 
 json parse_json(const std::string& text, const char* what) {
+  json j;
   try {
-    return json::parse(text);
+    j = json::parse(text);
   } catch (const json::exception& e) {
     fail<ValueError>(what, " is not valid JSON: ", e.what());
   }
+  if (!io::nested_within(j, 16)) fail<ValueError>(what, " nests deeper than 16 levels");  // dump() would recurse
+  return j;
 }
 
 ConfigReader::ConfigReader(std::string what, json config) : what_(std::move(what)), config_(std::move(config)) {

@@ -6,9 +6,12 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "cortex/autograd/grad_mode.h"
+#include "cortex/io/open_file.h"
 #include "cortex/train/model.h"
 
 namespace cortex::train {
@@ -199,8 +202,11 @@ CSVLogger::CSVLogger(std::string path, bool append) : path_(std::move(path)), ap
 void CSVLogger::on_train_begin(Model&) {
   header_.clear();
   if (append_) {
-    std::ifstream in(path_);
-    if (in.good()) std::getline(in, header_);  // empty for a missing or empty file
+    std::string text, why;  // a missing or empty file has no header yet
+    if (std::filesystem::exists(path_) && !io::read_regular_file(path_, &text, &why))
+      fail<Error>("CSVLogger cannot read ", path_, " to append to it: ", why);
+    header_ = text.substr(0, text.find('\n'));
+    if (!header_.empty() && header_.back() == '\r') header_.pop_back();  // written on Windows
     return;
   }
   std::ofstream out(path_, std::ios::trunc);
@@ -246,8 +252,10 @@ void TerminateOnNaN::on_batch_end(Model& model, std::int64_t batch, const Logs& 
 namespace cortex::train {
 
 History read_csv_log(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) fail<Error>("cannot read the training log ", path, ": no such file");
+  std::string text, why;
+  if (!std::filesystem::exists(path)) fail<Error>("cannot read the training log ", path, ": no such file");
+  if (!io::read_regular_file(path, &text, &why)) fail<Error>("cannot read the training log ", path, ": ", why);
+  std::istringstream in(text);
   auto split = [](const std::string& line) {
     std::vector<std::string> fields;
     std::size_t start = 0;

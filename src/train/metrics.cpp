@@ -82,7 +82,7 @@ std::pair<std::int64_t, double> predicted_class(const Tensor& probs) {
     fail<ShapeError>("predicted_class expects one row of class probabilities (1, C), got ", shape_str(probs.shape()));
   if (probs.shape()[1] == 1) {
     const double p = probs.to(DType::f64).item();
-    return p >= 0.5 ? std::pair<std::int64_t, double>{1, p} : std::pair<std::int64_t, double>{0, 1.0 - p};
+    return p > 0.5 ? std::pair<std::int64_t, double>{1, p} : std::pair<std::int64_t, double>{0, 1.0 - p};
   }
   const std::int64_t k = argmax(probs, 1).item<std::int64_t>();
   return {k, probs.to(DType::f64).at({0, k})};

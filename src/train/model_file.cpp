@@ -4,6 +4,8 @@
 
 #include <limits>
 
+#include "cortex/autograd/grad_mode.h"
+#include "cortex/io/json_depth.h"
 #include "cortex/io/tensor_file.h"
 #include "cortex/ops/creation.h"
 #include "cortex/train/model.h"
@@ -38,11 +40,14 @@ void Model::load_weights(const std::string& path) {
   auto meta = [&](const char* key) -> nlohmann::json {
     auto it = f.metadata.find(key);
     if (it == f.metadata.end()) fail<ValueError>(path, " is not a Cortex model file: no '", key, "' in its metadata");
+    nlohmann::json j;
     try {
-      return nlohmann::json::parse(it->second);
+      j = nlohmann::json::parse(it->second);
     } catch (const nlohmann::json::exception& e) {
       fail<ValueError>(path, ": metadata '", key, "' is not valid JSON (", e.what(), ")");
     }
+    if (!io::nested_within(j, 16)) fail<ValueError>(path, ": metadata '", key, "' nests deeper than 16 levels");
+    return j;
   };
   if (f.metadata["format"] != kFormat)
     fail<ValueError>(path, " is not a Cortex model file (format '", f.metadata["format"], "', expected '", kFormat, "')");
@@ -70,10 +75,14 @@ void Model::load_weights(const std::string& path) {
   if (epoch > static_cast<std::uint64_t>(std::numeric_limits<int>::max()))
     fail<ValueError>(path, ": metadata 'training_state' has epoch ", epoch, ", past what an int counts");
   const std::uint64_t seed = field("seed").get<std::uint64_t>(), offset = field("offset").get<std::uint64_t>();
-  nn::NamedTensors before;
-  for (const auto& [n, t] : net_->state_dict()) before.emplace_back(n, t.clone());
+  const bool with_optimizer = optimizer_ && !opt_state.empty();
+  nn::NamedTensors before;  // kept only when the optimizer's state may still fail to fit
+  if (with_optimizer) {
+    NoGradGuard no_grad;
+    for (const auto& [n, t] : net_->state_dict()) before.emplace_back(n, t.clone());
+  }
   net_->load_state_dict(weights);
-  if (optimizer_ && !opt_state.empty()) {
+  if (with_optimizer) {
     try {
       if (optimizer_->params().empty()) optimizer_->set_params(net_->parameters());
       optimizer_->load_state(opt_state);
@@ -90,6 +99,7 @@ std::shared_ptr<nn::Sequential> sequential_from_json(const std::string& json) {
   auto net = std::make_shared<nn::Sequential>();
   try {
     nlohmann::json arch = nlohmann::json::parse(json);
+    if (!io::nested_within(arch, 16)) fail<ValueError>("the architecture description nests deeper than 16 levels");
     if (arch.contains("input_shape")) net->set_input_shape(arch["input_shape"].get<Shape>());
     for (const auto& l : arch.at("layers"))
       net->add(nn::layer_from_config(l.at("type"), l.contains("config") ? l.at("config").dump() : "{}"));
@@ -108,6 +118,7 @@ std::unique_ptr<Model> load_model(const std::string& path) {
   try {
     model = std::make_unique<Model>(sequential_from_json(f.metadata.at("architecture")));
     nlohmann::json compile = nlohmann::json::parse(f.metadata.at("compile"));
+    if (!io::nested_within(compile, 16)) fail<ValueError>(path, ": metadata 'compile' nests deeper than 16 levels");
     CompileOptions co{.loss = compile.at("loss"), .metrics = compile.at("metrics").get<std::vector<std::string>>()};
     if (compile.contains("optimizer"))
       co.optimizer = std::shared_ptr<optim::Optimizer>(optim::optimizer_from_config(compile["optimizer"].dump()));

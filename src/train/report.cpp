@@ -5,10 +5,12 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
+#include <filesystem>
 
 #include "cortex/io/atomic_file.h"
 #include "cortex/io/image.h"
+#include "cortex/io/json_depth.h"
+#include "cortex/io/open_file.h"
 #include "cortex/ops/creation.h"
 #include "cortex/ops/elementwise.h"
 #include "cortex/ops/reduce.h"
@@ -195,10 +197,13 @@ void write_settings(const std::string& run_dir, const Settings& settings, const 
 
 Settings read_settings(const std::string& run_dir, std::vector<std::string>* class_names) {
   const std::string path = run_dir + "/settings.json";
-  std::ifstream in(path);
-  if (!in) fail<Error>("cannot read ", path, ": no such file (is ", run_dir, " a run directory written by fit?)");
-  nlohmann::ordered_json j = nlohmann::ordered_json::parse(in, nullptr, false);
+  std::string text, why;
+  if (!std::filesystem::exists(path))
+    fail<Error>("cannot read ", path, ": no such file (is ", run_dir, " a run directory written by fit?)");
+  if (!io::read_regular_file(path, &text, &why)) fail<Error>("cannot read ", path, ": ", why);
+  nlohmann::ordered_json j = nlohmann::ordered_json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) fail<Error>(path, " is not a JSON object of settings");
+  if (!io::nested_within(j, 4)) fail<Error>(path, " nests deeper than a settings file does");
   Settings out;
   for (const auto& [k, v] : j.items()) {
     if (k == "class_names") {

@@ -184,6 +184,8 @@ TEST(Layers, BadInputNamesTheLayer) {
   bn(ones({2, 3}));
   EXPECT_THROW(bn(scalar(1.0)), ShapeError);  // built: the rank is still checked
   EXPECT_THROW(bn(ones({2, 4})), ShapeError);
+  EXPECT_THROW(BatchNormalization().build({}), ShapeError);  // build() checks what no input did
+  EXPECT_THROW(BatchNormalization().build({4}), ShapeError);
   // A negative or non-finite regulariser would reward growing weights, or make the loss inf.
   EXPECT_THROW(Dense({.units = 2, .kernel_regularizer = L2(-0.01)}), ValueError);
   EXPECT_THROW(Conv2D({.filters = 2, .bias_regularizer = L1(INFINITY)}), ValueError);
@@ -194,6 +196,8 @@ TEST(Layers, BadInputNamesTheLayer) {
   EXPECT_THROW(layer_from_config("Reshape", R"({"target_shape": [4, 1e30]})"), ValueError);
   EXPECT_THROW(layer_from_config("Dense", R"({"units": 2, "kernel_regularizer": {"l2": -1}})"), ValueError);
   EXPECT_EQ(layer_from_config("Dense", R"({"units": 2})")->type(), "Dense");
+  const std::string deep = R"({"units": 2, "kernel_size": )" + std::string(100'000, '[') + std::string(100'000, ']') + "}";
+  EXPECT_THROW(layer_from_config("Dense", deep), ValueError);  // no recursion through 100,000 levels
   EXPECT_EQ(snake_case("GlobalAveragePooling2D"), "global_average_pooling2d");
 }
 

@@ -9,6 +9,7 @@
 
 #include "support.h"
 #include "support/check.h"
+#include "support/fifo.h"
 
 namespace cortex::train {
 namespace {
@@ -132,6 +133,16 @@ TEST(Callbacks, CsvLoggerAndSchedulerAndTerminateOnNaN) {
   t.on_batch_end(*m, 3, {{"loss", INFINITY}});
   EXPECT_TRUE(t.terminated());
   EXPECT_TRUE(m->stop_training);
+}
+
+TEST(Callbacks, LogsAndSettingsAreReadOnlyFromRegularFiles) {
+  const std::string fifo = temp_path("log_fifo.csv");
+  std::remove(fifo.c_str());
+  const std::string error = cortex::testing::error_reading_fifo(fifo, [](const std::string& p) { read_csv_log(p); });
+  EXPECT_NE(error.find("cannot read the training log " + fifo + ": a FIFO, not a regular file"), std::string::npos)
+      << error;
+  std::remove(fifo.c_str());
+  EXPECT_THROW(read_csv_log(temp_path("missing.csv")), Error);
 }
 
 TEST(Callbacks, CsvLoggerAppendsOnlyRowsOfTheFilesColumns) {

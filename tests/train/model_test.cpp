@@ -160,6 +160,27 @@ TEST(Model, AFileThatDoesNotFitLeavesTheModelAsItWas) {
     }
     EXPECT_EQ(c->network().named_parameters()[0].second.to_vector<float>(), before);
   }
+  // Weights that fit but an optimizer state that does not (Adam's into SGD with
+  // momentum): the weights already copied are put back.
+  f.metadata["training_state"] = R"({"epoch": 1, "seed": 0, "offset": 0})";
+  io::save_tensors(p, f.tensors, f.metadata);
+  auto d = tiny_model(4);
+  d->compile({.loss = "categorical_crossentropy", .optimizer = std::make_shared<optim::SGD>(optim::SGDOptions{.momentum = 0.9})});
+  d->network().build({1, 4});
+  const std::vector<float> kept = d->network().named_parameters()[0].second.to_vector<float>();
+  ASSERT_NE(kept, a->network().named_parameters()[0].second.to_vector<float>());
+  EXPECT_THROW(d->load_weights(p), ValueError);
+  EXPECT_EQ(d->network().named_parameters()[0].second.to_vector<float>(), kept);
+  EXPECT_EQ(d->epoch(), 0);
+  // Metadata nested a million deep is refused before anything recurses through it.
+  f.metadata["architecture"] = std::string(1'000'000, '[') + std::string(1'000'000, ']');
+  io::save_tensors(p, f.tensors, f.metadata);
+  try {
+    load_model(p);
+    ADD_FAILURE() << "loaded a million-deep architecture";
+  } catch (const ValueError& e) {
+    EXPECT_NE(std::string(e.what()).find("nests deeper than 16 levels"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Model, NanLossStopsTrainingAndKeepsTheLastGoodCheckpoint) {

@@ -15,4 +15,8 @@ int open_regular_file(const std::string& path, std::string* reason);
 // The same as a stdio stream ("rb"), or nullptr with *reason set.
 std::FILE* fopen_regular_file(const std::string& path, std::string* reason);
 
+// The whole of a regular file into *text (a text file: a log, a settings file), or
+// false with *reason set, as above; a read error is a reason too.
+bool read_regular_file(const std::string& path, std::string* text, std::string* reason);
+
 }  // namespace cortex::io

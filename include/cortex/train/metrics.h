@@ -22,8 +22,8 @@ std::string resolve_metric(const std::string& metric, const std::string& loss);
 double metric_hits(const std::string& metric, const Tensor& y_true, const Tensor& y_pred);
 
 // The class a model's output (1, C) predicts and its probability: the largest of C
-// columns, or for one column (a sigmoid) class 1 when p >= 0.5, with p, else class 0
-// with 1 - p.
+// columns, or for one column (a sigmoid) class 1 when p > 0.5 (binary_accuracy's and
+// the report's threshold), with p, else class 0 with 1 - p.
 std::pair<std::int64_t, double> predicted_class(const Tensor& probs);
 
 // counts[i, j] = samples with label i predicted as j. labels, predictions: (N) integers.
