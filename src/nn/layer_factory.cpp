@@ -107,9 +107,7 @@ std::shared_ptr<Module> build(const std::string& type, const nlohmann::json& c) 
 
 std::shared_ptr<Module> layer_from_config(const std::string& type, const std::string& config_json) {
   try {
-    const nlohmann::json config = nlohmann::json::parse(config_json);
-    if (!io::nested_within(config, 8)) fail<ValueError>("layer ", type, ": config nests deeper than 8 levels");
-    return build(type, config);
+    return build(type, io::parse_json<nlohmann::json>(config_json, 8, "layer " + type + ": config"));
   } catch (const nlohmann::json::exception& e) {
     fail<ValueError>("layer ", type, ": bad config ", config_json, " (", e.what(), ")");
   }

@@ -139,32 +139,41 @@ NamedTensors Module::state_dict() const {
   return out;
 }
 
-void Module::load_state_dict(const NamedTensors& state, bool strict) {
+namespace {
+
+// state's tensors paired with the module's by name, every check done: (target, source).
+std::vector<std::pair<Tensor, const Tensor*>> matched(const Module& m, const NamedTensors& state, bool strict) {
   std::unordered_map<std::string, const Tensor*> given;
   for (const auto& [n, t] : state) given[n] = &t;
-  // Everything is checked before anything is copied: a bad state leaves the module as it was.
-  std::vector<std::pair<Tensor, const Tensor*>> copies;  // (target, source)
-  for (auto& [name, target] : state_dict()) {
+  std::vector<std::pair<Tensor, const Tensor*>> copies;
+  const NamedTensors ours = m.state_dict();
+  for (const auto& [name, target] : ours) {
     auto it = given.find(name);
     if (it == given.end()) {
-      if (strict) fail<ValueError>(type_, " load_state_dict: missing '", name, "'");
+      if (strict) fail<ValueError>(m.type(), " load_state_dict: missing '", name, "'");
       continue;
     }
     const Tensor& src = *it->second;
     if (src.shape() != target.shape())
-      fail<ShapeError>(type_, " load_state_dict: '", name, "' expects shape ", shape_str(target.shape()), ", got ",
+      fail<ShapeError>(m.type(), " load_state_dict: '", name, "' expects shape ", shape_str(target.shape()), ", got ",
                        shape_str(src.shape()));
     copies.emplace_back(target, &src);
   }
-  if (strict && copies.size() != given.size()) {
-    std::vector<std::string> ours;
-    for (auto& [n, t] : state_dict()) ours.push_back(n);
+  if (strict && copies.size() != given.size())
     for (const auto& [n, t] : state)
-      if (std::find(ours.begin(), ours.end(), n) == ours.end())
-        fail<ValueError>(type_, " load_state_dict: unexpected '", n, "'");
-  }
+      if (std::none_of(ours.begin(), ours.end(), [&](const auto& o) { return o.first == n; }))
+        fail<ValueError>(m.type(), " load_state_dict: unexpected '", n, "'");
+  return copies;
+}
+
+}  // namespace
+
+void Module::check_state_dict(const NamedTensors& state, bool strict) const { matched(*this, state, strict); }
+
+void Module::load_state_dict(const NamedTensors& state, bool strict) {
+  const auto copies = matched(*this, state, strict);  // all checked before anything is copied
   NoGradGuard no_grad;
-  for (auto& [target, src] : copies) target.copy_(src->to(target.dtype()));
+  for (auto [target, src] : copies) target.copy_(src->to(target.dtype()));
 }
 
 void Module::train(bool on) {

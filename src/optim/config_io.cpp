@@ -12,16 +12,7 @@ using nlohmann::json;
 
 json optional_json(const std::optional<double>& value) { return value ? json(*value) : json(nullptr); }
 
-json parse_json(const std::string& text, const char* what) {
-  json j;
-  try {
-    j = json::parse(text);
-  } catch (const json::exception& e) {
-    fail<ValueError>(what, " is not valid JSON: ", e.what());
-  }
-  if (!io::nested_within(j, 16)) fail<ValueError>(what, " nests deeper than 16 levels");  // dump() would recurse
-  return j;
-}
+json parse_json(const std::string& text, const char* what) { return io::parse_json<json>(text, 16, what); }
 
 ConfigReader::ConfigReader(std::string what, json config) : what_(std::move(what)), config_(std::move(config)) {
   if (!config_.is_object()) fail<ValueError>(what_, " must be a JSON object, got ", config_.dump());

@@ -10,11 +10,6 @@ namespace cortex::optim::detail {
 namespace {
 std::atomic<bool> fused_on{true};
 thread_local FusedGroup* active_group = nullptr;
-
-bool same_step(const backend::OptimizerStep& a, const backend::OptimizerStep& b) {
-  return a.kind == b.kind && a.lr == b.lr && a.momentum == b.momentum && a.nesterov == b.nesterov && a.rho == b.rho &&
-         a.beta_1 == b.beta_1 && a.beta_2 == b.beta_2 && a.amsgrad == b.amsgrad && a.epsilon == b.epsilon;
-}
 }  // namespace
 
 bool fused_update(const backend::OptimizerStep& step, Tensor& param, const Tensor& grad, std::vector<Tensor>& slots) {
@@ -49,7 +44,7 @@ void FusedGroup::flush() {
   for (std::size_t begin = 0; begin < todo.size();) {
     const Pending& head = todo[begin];
     std::size_t end = begin + 1;
-    while (end < todo.size() && same_step(todo[end].step, head.step) &&
+    while (end < todo.size() && todo[end].step == head.step &&
            todo[end].param.device() == head.param.device() && todo[end].param.dtype() == head.param.dtype())
       ++end;
     std::vector<Tensor> params, grads;

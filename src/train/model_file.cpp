@@ -4,7 +4,6 @@
 
 #include <limits>
 
-#include "cortex/autograd/grad_mode.h"
 #include "cortex/io/json_depth.h"
 #include "cortex/io/tensor_file.h"
 #include "cortex/ops/creation.h"
@@ -40,14 +39,7 @@ void Model::load_weights(const std::string& path) {
   auto meta = [&](const char* key) -> nlohmann::json {
     auto it = f.metadata.find(key);
     if (it == f.metadata.end()) fail<ValueError>(path, " is not a Cortex model file: no '", key, "' in its metadata");
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(it->second);
-    } catch (const nlohmann::json::exception& e) {
-      fail<ValueError>(path, ": metadata '", key, "' is not valid JSON (", e.what(), ")");
-    }
-    if (!io::nested_within(j, 16)) fail<ValueError>(path, ": metadata '", key, "' nests deeper than 16 levels");
-    return j;
+    return io::parse_json<nlohmann::json>(it->second, 16, path + ": metadata '" + key + "'");
   };
   if (f.metadata["format"] != kFormat)
     fail<ValueError>(path, " is not a Cortex model file (format '", f.metadata["format"], "', expected '", kFormat, "')");
@@ -62,8 +54,8 @@ void Model::load_weights(const std::string& path) {
     s.insert(s.end(), net_->input_shape()->begin(), net_->input_shape()->end());
     net_->build(s);
   }
-  // The training state is checked first and the weights are put back if the optimizer's
-  // state does not fit, so a file that fails to load leaves the model as it was.
+  // Nothing changes until everything is checked: a file that fails to load leaves the
+  // model as it was. The training state first:
   const nlohmann::json state = meta("training_state");
   const auto field = [&](const char* key) -> const nlohmann::json& {
     if (!state.is_object() || !state.contains(key) || !state.at(key).is_number_unsigned())
@@ -75,22 +67,14 @@ void Model::load_weights(const std::string& path) {
   if (epoch > static_cast<std::uint64_t>(std::numeric_limits<int>::max()))
     fail<ValueError>(path, ": metadata 'training_state' has epoch ", epoch, ", past what an int counts");
   const std::uint64_t seed = field("seed").get<std::uint64_t>(), offset = field("offset").get<std::uint64_t>();
-  const bool with_optimizer = optimizer_ && !opt_state.empty();
-  nn::NamedTensors before;  // kept only when the optimizer's state may still fail to fit
-  if (with_optimizer) {
-    NoGradGuard no_grad;
-    for (const auto& [n, t] : net_->state_dict()) before.emplace_back(n, t.clone());
+  // Each part checks all of its input before it writes any: the weights first, then the
+  // optimizer's state (whose slots are shaped like the weights), then the weights are copied.
+  net_->check_state_dict(weights);
+  if (optimizer_ && !opt_state.empty()) {
+    if (optimizer_->params().empty()) optimizer_->set_params(net_->parameters());
+    optimizer_->load_state(opt_state);
   }
   net_->load_state_dict(weights);
-  if (with_optimizer) {
-    try {
-      if (optimizer_->params().empty()) optimizer_->set_params(net_->parameters());
-      optimizer_->load_state(opt_state);
-    } catch (...) {
-      net_->load_state_dict(before);
-      throw;
-    }
-  }
   epoch_ = static_cast<int>(epoch);
   gen_->set_state(seed, offset);
 }
@@ -98,8 +82,7 @@ void Model::load_weights(const std::string& path) {
 std::shared_ptr<nn::Sequential> sequential_from_json(const std::string& json) {
   auto net = std::make_shared<nn::Sequential>();
   try {
-    nlohmann::json arch = nlohmann::json::parse(json);
-    if (!io::nested_within(arch, 16)) fail<ValueError>("the architecture description nests deeper than 16 levels");
+    nlohmann::json arch = io::parse_json<nlohmann::json>(json, 16, "the architecture description");
     if (arch.contains("input_shape")) net->set_input_shape(arch["input_shape"].get<Shape>());
     for (const auto& l : arch.at("layers"))
       net->add(nn::layer_from_config(l.at("type"), l.contains("config") ? l.at("config").dump() : "{}"));
@@ -117,8 +100,7 @@ std::unique_ptr<Model> load_model(const std::string& path) {
   std::unique_ptr<Model> model;
   try {
     model = std::make_unique<Model>(sequential_from_json(f.metadata.at("architecture")));
-    nlohmann::json compile = nlohmann::json::parse(f.metadata.at("compile"));
-    if (!io::nested_within(compile, 16)) fail<ValueError>(path, ": metadata 'compile' nests deeper than 16 levels");
+    nlohmann::json compile = io::parse_json<nlohmann::json>(f.metadata.at("compile"), 16, path + ": metadata 'compile'");
     CompileOptions co{.loss = compile.at("loss"), .metrics = compile.at("metrics").get<std::vector<std::string>>()};
     if (compile.contains("optimizer"))
       co.optimizer = std::shared_ptr<optim::Optimizer>(optim::optimizer_from_config(compile["optimizer"].dump()));

@@ -201,9 +201,8 @@ Settings read_settings(const std::string& run_dir, std::vector<std::string>* cla
   if (!std::filesystem::exists(path))
     fail<Error>("cannot read ", path, ": no such file (is ", run_dir, " a run directory written by fit?)");
   if (!io::read_regular_file(path, &text, &why)) fail<Error>("cannot read ", path, ": ", why);
-  nlohmann::ordered_json j = nlohmann::ordered_json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) fail<Error>(path, " is not a JSON object of settings");
-  if (!io::nested_within(j, 4)) fail<Error>(path, " nests deeper than a settings file does");
+  const nlohmann::ordered_json j = io::parse_json<nlohmann::ordered_json>(text, 4, path);
+  if (!j.is_object()) fail<Error>(path, " is not a JSON object of settings");
   Settings out;
   for (const auto& [k, v] : j.items()) {
     if (k == "class_names") {

@@ -81,6 +81,7 @@ struct OptimizerStep {
   double beta_1 = 0.0, beta_2 = 0.0;  // adam
   bool amsgrad = false;               // adam
   double epsilon = 0.0;               // adadelta, adam
+  bool operator==(const OptimizerStep&) const = default;  // steps that one group launch can share
 };
 
 // The slots a step reads and writes: SGD's momentum (if any), Adadelta's two
@@ -99,6 +100,7 @@ struct Kernels {
   void (*fill)(Tensor& out, double value) = nullptr;
   // dst = src elementwise, same shape; any dtypes (converting); src strided.
   // dst may be strided here too (it is the one kernel that writes into views).
+  // src and dst never overlap: Tensor::copy_ stages a source that shares dst's storage.
   void (*copy)(const Tensor& src, Tensor& dst) = nullptr;
 
   // out = op(x); x strided, out same shape and dtype.

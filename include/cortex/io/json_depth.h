@@ -1,7 +1,11 @@
-// How deep a parsed JSON value nests, checked without recursing past a bound: a
-// header nested a million levels deep parses fine (nlohmann's parser keeps its own
-// stack) but would overflow the call stack in dump() or any recursive walk.
+// JSON from files and configs, parsed with a bound on its depth: a value nested a
+// million levels deep parses fine (nlohmann's parser keeps its own stack) but would
+// overflow the call stack in dump() or any recursive walk.
 #pragma once
+
+#include <string>
+
+#include "cortex/core/error.h"
 
 namespace cortex::io {
 
@@ -14,6 +18,17 @@ bool nested_within(const Json& value, int levels) {
   for (const auto& v : value)
     if (!nested_within(v, levels - 1)) return false;
   return true;
+}
+
+// `text` parsed as a Json (nlohmann::json or ordered_json; include nlohmann where
+// this is called), or a ValueError: "<what> is not valid JSON (...)", or
+// "<what> nests deeper than <levels> levels".
+template <typename Json>
+Json parse_json(const std::string& text, int levels, const std::string& what) {
+  Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) fail<ValueError>(what, " is not valid JSON");
+  if (!nested_within(j, levels)) fail<ValueError>(what, " nests deeper than ", levels, " levels");
+  return j;
 }
 
 }  // namespace cortex::io

@@ -44,7 +44,11 @@ class Module {
   NamedTensors named_buffers() const;
   NamedTensors state_dict() const;  // parameters then buffers
   // Copies values in by name; strict: every name must match both ways, shapes equal.
+  // Everything is checked before anything is copied: a state that does not fit
+  // throws and leaves the module as it was.
   void load_state_dict(const NamedTensors& state, bool strict = true);
+  // load_state_dict's checks alone: throws what it would throw, copies nothing.
+  void check_state_dict(const NamedTensors& state, bool strict = true) const;
 
   void train(bool on = true);
   void eval() { train(false); }

@@ -34,18 +34,12 @@ struct Algo {
 // descriptor's math type changes per pass, so a pass holds `mutex` from its
 // tuning to its call (a plan is shared by every thread).
 struct Plan {
-  cudnnTensorDescriptor_t x = nullptr, y = nullptr;
-  cudnnFilterDescriptor_t w = nullptr;
-  cudnnConvolutionDescriptor_t conv = nullptr;
+  TensorDescriptor x, y;
+  FilterDescriptor w;
+  ConvolutionDescriptor conv;
   cudnnMathType_t base_math = CUDNN_DEFAULT_MATH;  // what each pass's Find starts from
   Algo fwd, bwd_data, bwd_filter;
   std::mutex mutex;
-  ~Plan() {
-    if (x) cudnnDestroyTensorDescriptor(x);
-    if (y) cudnnDestroyTensorDescriptor(y);
-    if (w) cudnnDestroyFilterDescriptor(w);
-    if (conv) cudnnDestroyConvolutionDescriptor(conv);
-  }
 };
 
 bool symmetric(const Conv2dParams& p) { return p.pad_top == p.pad_bottom && p.pad_left == p.pad_right; }
@@ -61,16 +55,12 @@ std::unique_ptr<Plan> make_plan(const Shape& xs, const Shape& ws, const Shape& y
   auto plan = std::make_unique<Plan>();
   const cudnnDataType_t type = cudnn_type(dtype, "conv2d");
   auto i = [](std::int64_t v) { return static_cast<int>(v); };
-  check_cudnn(cudnnCreateTensorDescriptor(&plan->x), "cudnnCreateTensorDescriptor");
   check_cudnn(cudnnSetTensor4dDescriptor(plan->x, CUDNN_TENSOR_NHWC, type, i(xs[0]), i(xs[3]), i(xs[1]), i(xs[2])),
               "cudnnSetTensor4dDescriptor (x)");
-  check_cudnn(cudnnCreateTensorDescriptor(&plan->y), "cudnnCreateTensorDescriptor");
   check_cudnn(cudnnSetTensor4dDescriptor(plan->y, CUDNN_TENSOR_NHWC, type, i(ys[0]), i(ys[3]), i(ys[1]), i(ys[2])),
               "cudnnSetTensor4dDescriptor (y)");
-  check_cudnn(cudnnCreateFilterDescriptor(&plan->w), "cudnnCreateFilterDescriptor");
   check_cudnn(cudnnSetFilter4dDescriptor(plan->w, type, CUDNN_TENSOR_NHWC, i(ws[0]), i(ws[3]), i(ws[1]), i(ws[2])),
               "cudnnSetFilter4dDescriptor");
-  check_cudnn(cudnnCreateConvolutionDescriptor(&plan->conv), "cudnnCreateConvolutionDescriptor");
   const cudnnDataType_t compute = dtype == DType::f64 ? CUDNN_DATA_DOUBLE : CUDNN_DATA_FLOAT;
   check_cudnn(cudnnSetConvolution2dDescriptor(plan->conv, sym ? i(p.pad_top) : 0, sym ? i(p.pad_left) : 0,
                                               i(p.stride_h), i(p.stride_w), i(p.dilation_h), i(p.dilation_w),

@@ -94,12 +94,7 @@ void copy_on_device(const Tensor& src, Tensor& dst) {
   const std::int64_t n = dst.numel();
   if (n == 0) return;
   DeviceGuard guard(dst.device());
-  if (src.storage() == dst.storage()) {  // the two may overlap: read src whole before writing
-    Tensor staged = Tensor::empty(src.shape(), src.dtype(), dst.device());
-    copy_on_device(src, staged);
-    return copy_on_device(staged, dst);
-  }
-  // A plain memcpy, or a vectorised conversion.
+  // A plain memcpy, or a vectorised conversion (src and dst never overlap: the Kernels::copy contract).
   if (dense(dst, {&src})) {
     if (src.dtype() == dst.dtype()) {
       check(cudaMemcpyAsync(device_address(dst), device_address(src),
@@ -428,8 +423,7 @@ void unary(UnaryOp op, const Tensor& x, Tensor& out, const UnaryParams& p) {
   const std::int64_t n = out.numel();
   if (n == 0) return;
   DeviceGuard guard(out.device());
-  const Indexer<2> ix = make_indexer<2>(out.shape(), {&x, &out}, what.c_str());
-  const bool vec = dense(out, {&x});
+  const bool vec = dense(out, {&x});  // the strided path alone needs the indexer (built per call)
   device_visit_float_or_bf16(x.dtype(), what.c_str(), [&](auto tag) {
     using T = decltype(tag);
     using C = compute_t<T>;
@@ -437,8 +431,8 @@ void unary(UnaryOp op, const Tensor& x, Tensor& out, const UnaryParams& p) {
       unary_dense_kernel<T><<<dense_blocks(n, kVec<T>), kThreads, 0, stream(out.device())>>>(
           op, first<const T>(x), first<T>(out), n, C(p.a), C(p.b));
     else
-      unary_kernel<T><<<blocks_for(n), kThreads, 0, stream(out.device())>>>(op, cptr<T>(x), mptr<T>(out), n, ix,
-                                                                             C(p.a), C(p.b));
+      unary_kernel<T><<<blocks_for(n), kThreads, 0, stream(out.device())>>>(
+          op, cptr<T>(x), mptr<T>(out), n, make_indexer<2>(out.shape(), {&x, &out}, what.c_str()), C(p.a), C(p.b));
   });
   check_launch(what.c_str());
 }
@@ -450,7 +444,6 @@ void unary_backward(UnaryOp op, const Tensor& x, const Tensor& y, const Tensor& 
   const std::int64_t n = dx.numel();
   if (n == 0) return;
   DeviceGuard guard(dx.device());
-  const Indexer<4> ix = make_indexer<4>(dx.shape(), {&x, &y, &dy, &dx}, what.c_str());
   const bool vec = dense(dx, {&x, &y, &dy});
   device_visit_float_or_bf16(x.dtype(), what.c_str(), [&](auto tag) {
     using T = decltype(tag);
@@ -460,7 +453,8 @@ void unary_backward(UnaryOp op, const Tensor& x, const Tensor& y, const Tensor& 
           op, first<const T>(x), first<const T>(y), first<const T>(dy), first<T>(dx), n, C(p.a), C(p.b));
     else
       unary_backward_kernel<T><<<blocks_for(n), kThreads, 0, stream(dx.device())>>>(
-          op, cptr<T>(x), cptr<T>(y), cptr<T>(dy), mptr<T>(dx), n, ix, C(p.a), C(p.b));
+          op, cptr<T>(x), cptr<T>(y), cptr<T>(dy), mptr<T>(dx), n,
+          make_indexer<4>(dx.shape(), {&x, &y, &dy, &dx}, what.c_str()), C(p.a), C(p.b));
   });
   check_launch(what.c_str());
 }
@@ -472,15 +466,17 @@ void binary(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& out) {
   const std::int64_t n = out.numel();
   if (n == 0) return;
   DeviceGuard guard(out.device());
-  const Indexer<3> ix = make_indexer<3>(out.shape(), {&a, &b, &out}, what.c_str());
   cudaStream_t s = stream(out.device());
   const bool vec = !is_comparison(op) && dense(out, {&a, &b});
   device_visit_float_or_bf16(a.dtype(), what.c_str(), [&](auto tag) {
     using T = decltype(tag);
-    if (vec)
+    if (vec) {
       binary_dense_kernel<T><<<dense_blocks(n, kVec<T>), kThreads, 0, s>>>(op, first<const T>(a), first<const T>(b),
                                                                              first<T>(out), n);
-    else if (is_comparison(op))
+      return;
+    }
+    const Indexer<3> ix = make_indexer<3>(out.shape(), {&a, &b, &out}, what.c_str());
+    if (is_comparison(op))
       compare_kernel<T><<<blocks_for(n), kThreads, 0, s>>>(op, cptr<T>(a), cptr<T>(b), mptr<bool>(out), n, ix);
     else
       binary_kernel<T><<<blocks_for(n), kThreads, 0, s>>>(op, cptr<T>(a), cptr<T>(b), mptr<T>(out), n, ix);
