@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build ccache g++ pkg-config
-  libdnnl-dev                       # oneDNN: the CPU backend
+  libdnnl-dev ocl-icd-opencl-dev    # oneDNN: the CPU backend (its CMake config asks for OpenCL, only a Recommends)
   libgtest-dev libgmock-dev         # tests
   libbenchmark-dev                  # micro-benchmarks
   nlohmann-json3-dev libcli11-dev   # file formats, command line
