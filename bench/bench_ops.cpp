@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "cortex/cortex.h"
+#include "cortex/ops/ops.h"
 
 namespace {
 

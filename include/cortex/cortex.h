@@ -1,21 +1,6 @@
-// Everything a user of Cortex's tensor library needs, in one include.
+// Cortex in one include: the tensor library and the Keras-style API (layers,
+// models, optimisers, losses, data, callbacks, pictures).
 #pragma once
 
-#include "cortex/autograd/engine.h"
-#include "cortex/autograd/grad_mode.h"
-#include "cortex/autograd/node.h"
-#include "cortex/core/generator.h"
-#include "cortex/core/profiler.h"
-#include "cortex/core/tensor.h"
-#include "cortex/core/threads.h"
-#include "cortex/ops/activation.h"
-#include "cortex/ops/autocast.h"
-#include "cortex/ops/conv.h"
-#include "cortex/ops/creation.h"
-#include "cortex/ops/elementwise.h"
-#include "cortex/ops/loss.h"
-#include "cortex/ops/matmul.h"
-#include "cortex/ops/norm.h"
-#include "cortex/ops/pool.h"
-#include "cortex/ops/reduce.h"
-#include "cortex/ops/shape_ops.h"
+#include "cortex/ops/ops.h"
+#include "cortex/train/train.h"

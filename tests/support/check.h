@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "cortex/backends/kernels.h"
-#include "cortex/cortex.h"
+#include "cortex/ops/ops.h"
 
 namespace cortex::testing {
 

@@ -22,6 +22,9 @@ struct AdadeltaOptions {
 class Adadelta final : public Optimizer {
  public:
   explicit Adadelta(const AdadeltaOptions& options = {});
+  // Keras's positional form, Adadelta(1e-3): the learning rate (or a schedule), the rest defaults.
+  explicit Adadelta(LearningRate learning_rate)
+      : Adadelta(AdadeltaOptions{.learning_rate = std::move(learning_rate)}) {}
 
  private:
   void update_step(Tensor& param, const Tensor& grad, std::vector<Tensor>& slots, double lr) override;

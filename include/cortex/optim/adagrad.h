@@ -18,6 +18,9 @@ struct AdagradOptions {
 class Adagrad final : public Optimizer {
  public:
   explicit Adagrad(const AdagradOptions& options = {});
+  // Keras's positional form, Adagrad(1e-3): the learning rate (or a schedule), the rest defaults.
+  explicit Adagrad(LearningRate learning_rate)
+      : Adagrad(AdagradOptions{.learning_rate = std::move(learning_rate)}) {}
 
  private:
   void update_step(Tensor& param, const Tensor& grad, std::vector<Tensor>& slots, double lr) override;

@@ -27,6 +27,8 @@ struct AdamOptions {
 class Adam : public Optimizer {
  public:
   explicit Adam(const AdamOptions& options = {});
+  // Keras's positional form, Adam(1e-3): the learning rate (or a schedule), the rest defaults.
+  explicit Adam(LearningRate learning_rate) : Adam(AdamOptions{.learning_rate = std::move(learning_rate)}) {}
 
  protected:
   Adam(std::string name, const AdamOptions& options);
@@ -52,6 +54,7 @@ struct AdamWOptions {
 class AdamW final : public Adam {
  public:
   explicit AdamW(const AdamWOptions& options = {});
+  explicit AdamW(LearningRate learning_rate) : AdamW(AdamWOptions{.learning_rate = std::move(learning_rate)}) {}
 };
 
 }  // namespace cortex::optim

@@ -24,6 +24,9 @@ struct RMSpropOptions {
 class RMSprop final : public Optimizer {
  public:
   explicit RMSprop(const RMSpropOptions& options = {});
+  // Keras's positional form, RMSprop(1e-3): the learning rate (or a schedule), the rest defaults.
+  explicit RMSprop(LearningRate learning_rate)
+      : RMSprop(RMSpropOptions{.learning_rate = std::move(learning_rate)}) {}
 
  private:
   void update_step(Tensor& param, const Tensor& grad, std::vector<Tensor>& slots, double lr) override;

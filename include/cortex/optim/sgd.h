@@ -20,6 +20,8 @@ struct SGDOptions {
 class SGD final : public Optimizer {
  public:
   explicit SGD(const SGDOptions& options = {});
+  // Keras's positional form, SGD(1e-3): the learning rate (or a schedule), the rest defaults.
+  explicit SGD(LearningRate learning_rate) : SGD(SGDOptions{.learning_rate = std::move(learning_rate)}) {}
 
  private:
   void update_step(Tensor& param, const Tensor& grad, std::vector<Tensor>& slots, double lr) override;

@@ -1,7 +1,7 @@
 // The Keras-style API in one include: layers, models, optimisers, data.
 #pragma once
 
-#include "cortex/cortex.h"
+#include "cortex/ops/ops.h"
 #include "cortex/data/data.h"
 #include "cortex/losses/losses.h"
 #include "cortex/nn/nn.h"
