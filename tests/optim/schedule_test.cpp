@@ -106,5 +106,29 @@ TEST(Schedule, SetLearningRateTakesEffect) {
   EXPECT_NE(sgd.config_json().find("\"learning_rate\":0.25"), std::string::npos) << sgd.config_json();
 }
 
+// Keras's positional form: Adam(1e-3) is Adam({.learning_rate = 1e-3}), every
+// other option at its default, and a schedule goes the same way.
+TEST(Schedule, PositionalLearningRate) {
+  const std::vector<std::pair<std::shared_ptr<Optimizer>, std::shared_ptr<Optimizer>>> pairs = {
+      {std::make_shared<SGD>(0.3), std::make_shared<SGD>(SGDOptions{.learning_rate = 0.3})},
+      {std::make_shared<Adadelta>(0.3), std::make_shared<Adadelta>(AdadeltaOptions{.learning_rate = 0.3})},
+      {std::make_shared<Adagrad>(0.3), std::make_shared<Adagrad>(AdagradOptions{.learning_rate = 0.3})},
+      {std::make_shared<RMSprop>(0.3), std::make_shared<RMSprop>(RMSpropOptions{.learning_rate = 0.3})},
+      {std::make_shared<Adam>(0.3), std::make_shared<Adam>(AdamOptions{.learning_rate = 0.3})},
+      {std::make_shared<AdamW>(0.3), std::make_shared<AdamW>(AdamWOptions{.learning_rate = 0.3})},
+  };
+  for (const auto& [positional, designated] : pairs) {
+    EXPECT_EQ(positional->learning_rate(), 0.3) << positional->name();
+    EXPECT_EQ(positional->config_json(), designated->config_json());
+  }
+  // Only the rate moved: Adadelta's default rate is 1.0, and its rho stays 0.95.
+  EXPECT_NE(Adadelta(0.3).config_json(), Adadelta().config_json());
+  EXPECT_NE(Adadelta(0.3).config_json().find("\"rho\":0.95"), std::string::npos) << Adadelta(0.3).config_json();
+  Adam scheduled(ExponentialDecay({.initial_learning_rate = 0.1, .decay_steps = 10, .decay_rate = 0.5}));
+  ASSERT_TRUE(scheduled.schedule());
+  EXPECT_EQ(scheduled.schedule()->name(), "ExponentialDecay");
+  EXPECT_THROW(SGD(-1.0), ValueError);
+}
+
 }  // namespace
 }  // namespace cortex::optim
