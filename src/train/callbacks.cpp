@@ -45,11 +45,13 @@ bool improved(double value, double best, double min_delta, bool maximize) {
 
 }  // namespace
 
-ProgressBar::ProgressBar(int verbose, int epochs, std::int64_t steps, std::FILE* out)
-    : verbose_(verbose), epochs_(epochs), steps_(steps), out_(out), tty_(isatty(fileno(out)) != 0) {}
+ProgressBar::ProgressBar(int verbose, int epochs, std::int64_t steps, std::FILE* out, double heartbeat_seconds)
+    : verbose_(verbose), epochs_(epochs), steps_(steps), out_(out), tty_(isatty(fileno(out)) != 0),
+      heartbeat_(heartbeat_seconds) {}
 
 void ProgressBar::on_epoch_begin(Model&, int epoch) {
-  start_ = now_seconds();
+  start_ = last_line_ = now_seconds();
+  done_ = 0;
   std::fprintf(out_, "Epoch %d/%d\n", epoch + 1, epochs_);
   std::fflush(out_);
 }
@@ -80,13 +82,22 @@ std::string ProgressBar::line(std::int64_t done, const Logs& logs, double second
 }
 
 void ProgressBar::on_batch_end(Model&, std::int64_t batch, const Logs& logs) {
-  if (verbose_ != 1 || !tty_) return;
-  std::fprintf(out_, "\r%s\033[K", line(batch, logs, now_seconds() - start_, false).c_str());
+  done_ = batch;
+  if (verbose_ != 1) return;
+  const double now = now_seconds();
+  if (tty_) {
+    std::fprintf(out_, "\r%s\033[K", line(batch, logs, now - start_, false).c_str());
+  } else if (now - last_line_ >= heartbeat_ && batch < steps_) {  // a log shows the run is alive
+    std::fprintf(out_, "%s\n", line(batch, logs, now - start_, false).c_str());
+    last_line_ = now;
+  } else {
+    return;
+  }
   std::fflush(out_);
 }
 
 void ProgressBar::on_epoch_end(Model&, int epoch, Logs& logs) {
-  std::string l = line(steps_, logs, now_seconds() - start_, true);
+  std::string l = line(done_, logs, now_seconds() - start_, true);
   std::fprintf(out_, verbose_ == 1 && tty_ ? "\r%s\033[K\n" : "%s\n", l.c_str());
   std::fflush(out_);
 }

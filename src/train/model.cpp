@@ -94,9 +94,21 @@ void accumulate(Logs& sums, const std::string& name, double value) { sums[name] 
 
 }  // namespace
 
-Logs Model::run_epoch(data::DataLoader& loader, std::int64_t steps, const std::vector<std::shared_ptr<Callback>>& cbs) {
+std::string Interruption::describe() const {
+  return reason + " in epoch " + std::to_string(epoch + 1) + " of " + std::to_string(epochs) + ", after " +
+         std::to_string(batches) + " of " + std::to_string(steps) + " batches";
+}
+
+void Model::interrupt(std::string reason) {
+  interrupt_reason_ = reason.empty() ? "interrupted" : std::move(reason);
+  stop_training = true;
+}
+
+Logs Model::run_epoch(data::DataLoader& loader, std::int64_t steps, const std::vector<std::shared_ptr<Callback>>& cbs,
+                      std::int64_t& done) {
   Logs sums;
-  std::int64_t seen = 0, done = 0, queued = 0;
+  std::int64_t seen = 0, queued = 0;
+  done = 0;
   net_->train();
   // A step's results, read back (loss, metrics, callbacks) by finish().
   struct Step {
@@ -215,24 +227,31 @@ History Model::fit(const Tensor& x_in, const Tensor& y_in, FitOptions o) {
   }
   History history;
   stop_training = false;
+  interrupt_reason_.clear();
   for (auto& cb : cbs) cb->on_train_begin(*this);
   for (int e = o.initial_epoch; e < o.epochs && !stop_training; ++e) {
     for (auto& cb : cbs) cb->on_epoch_begin(*this, e);
     loader.set_epoch(e);
-    Logs logs = run_epoch(loader, steps, cbs);
-    if (val) {
-      Logs v = evaluate(val->first, val->second,
-                        {.batch_size = o.batch_size, .max_steps = o.max_steps, .precision = o.precision});
+    std::int64_t done = 0;
+    Logs logs = run_epoch(loader, steps, cbs, done);
+    if (val) {  // always the whole validation set: max_steps caps training only
+      Logs v = evaluate(val->first, val->second, {.batch_size = o.batch_size, .precision = o.precision});
       for (auto& [k, value] : v) logs["val_" + k] = value;
     }
     epoch_ = e + 1;
     for (auto& cb : cbs) cb->on_epoch_end(*this, e, logs);
+    if (!interrupt_reason_.empty() && !history.interrupted)
+      history.interrupted = Interruption{interrupt_reason_, e, o.epochs, done, steps};
     history.epochs.push_back(e);
     for (auto& [k, value] : logs) history.history[k].push_back(value);
   }
   for (auto& cb : cbs) cb->on_train_end(*this);
   net_->eval();
   if (!o.report_dir.empty()) {
+    if (history.interrupted) {  // the record says where the run stopped
+      settings.emplace_back("interrupted", history.interrupted->describe());
+      write_settings(o.report_dir, settings, o.report.class_names);
+    }
     save(o.report_dir + "/model.cortex");
     // The page shows the whole run, resumed epochs included: the log holds them
     // all (it is empty or absent when no epoch ran).

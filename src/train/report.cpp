@@ -43,7 +43,8 @@ h1{margin-bottom:.2em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin
 table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:.25em .6em;text-align:left}
 pre{background:#f6f6f6;padding:.8em;overflow-x:auto;font-size:13px}
 figure{display:inline-block;margin:.4em;vertical-align:top;text-align:center}figcaption{font-size:12px;max-width:260px}
-img{image-rendering:pixelated}.figures{display:flex;flex-wrap:wrap}.note{color:#666})";
+img{image-rendering:pixelated}.figures{display:flex;flex-wrap:wrap}.note{color:#666}
+.interrupted{background:#fff4e0;border-left:4px solid #e69500;padding:.5em .8em})";
 
 }  // namespace
 
@@ -107,6 +108,11 @@ std::string report_html(Model& model, const History& history, const Tensor& x, c
       headline += std::string(" · ") + key + " " + (std::string(key).find("accuracy") != std::string::npos ? percent(v) : fixed(v));
     }
   }
+
+  for (const auto& [k, v] : settings)  // fit stopped by Model::interrupt (Ctrl-C) says so first
+    if (k == "interrupted")
+      body += "<p id=\"interrupted\" class=\"interrupted\"><strong>Interrupted:</strong> " + viz::escape_xml(v) +
+              ". The figures below are the model's at that point.</p>\n";
 
   body += "<h2>Settings</h2>\n<table>\n";
   for (const auto& [k, v] : settings)

@@ -27,11 +27,13 @@ class Callback {
   virtual void on_train_end(Model&) {}
 };
 
-// Keras's progress bar: updated in place on a terminal (verbose 1), one line
-// per epoch otherwise (verbose 2, or 1 when stdout is not a terminal).
+// Keras's progress bar: verbose 1 redraws it in place on a terminal and, when
+// `out` is not a terminal (a log file, a pipe), prints it as a line at least
+// every `heartbeat_seconds` during an epoch; verbose 2 prints one line per
+// epoch. An epoch's last line shows the batches done (fewer when stopped).
 class ProgressBar : public Callback {
  public:
-  ProgressBar(int verbose, int epochs, std::int64_t steps, std::FILE* out = stdout);
+  ProgressBar(int verbose, int epochs, std::int64_t steps, std::FILE* out = stdout, double heartbeat_seconds = 10);
   void on_epoch_begin(Model&, int epoch) override;
   void on_batch_end(Model&, std::int64_t batch, const Logs& logs) override;
   void on_epoch_end(Model&, int epoch, Logs& logs) override;
@@ -42,7 +44,29 @@ class ProgressBar : public Callback {
   std::int64_t steps_;
   std::FILE* out_;
   bool tty_;
-  double start_ = 0;
+  double heartbeat_;
+  double start_ = 0, last_line_ = 0;
+  std::int64_t done_ = 0;
+};
+
+// Ctrl-C (SIGINT) or SIGTERM during fit: the batch under way finishes, then
+// Model::interrupt ends fit as a batch callback would ("SIGINT"), so the caller
+// can save what was learned; a second signal ends the process at once, as it
+// would without this callback. The handlers are set from on_train_begin to
+// on_train_end; signal() is the number of the signal that came (0: none).
+// A signal handler can only set a flag that is global to the process, so one
+// fit at a time should carry this callback.
+class InterruptOnSignal : public Callback {
+ public:
+  void on_train_begin(Model&) override;
+  void on_batch_end(Model& model, std::int64_t batch, const Logs& logs) override;
+  void on_epoch_end(Model& model, int epoch, Logs& logs) override;
+  void on_train_end(Model&) override;
+  int signal() const { return signal_; }
+
+ private:
+  void check(Model& model);
+  int signal_ = 0;
 };
 
 struct EarlyStoppingOptions {

@@ -41,7 +41,7 @@ struct FitOptions {
   std::vector<std::shared_ptr<Callback>> callbacks;
   int initial_epoch = 0;
   std::uint64_t seed = 0;       // shuffling and augmentation
-  std::int64_t max_steps = 0;   // caps the batches of each epoch (0: all)
+  std::int64_t max_steps = 0;   // caps the training batches of each epoch (0: all); validation sees all
   data::Transform augment = {};  // applied to each training batch
   std::string resume_from;       // a checkpoint of this model: continue exactly where it was
   // "fp32", or "bf16": matmuls and convolutions in bf16 with fp32 master weights,
@@ -53,9 +53,21 @@ struct FitOptions {
   ReportOptions report = {};
 };
 
+// Where fit stopped when Model::interrupt ended it inside an epoch.
+struct Interruption {
+  std::string reason;        // who asked: "SIGINT", "SIGTERM", or a caller's words
+  int epoch = 0;             // the epoch it stopped in, 0-based
+  int epochs = 0;            // the epochs fit was asked for
+  std::int64_t batches = 0;  // batches of that epoch done
+  std::int64_t steps = 0;    // batches in a whole epoch
+  // "SIGINT in epoch 3 of 12, after 120 of 469 batches"
+  std::string describe() const;
+};
+
 struct History {
   std::vector<int> epochs;
   std::map<std::string, std::vector<double>> history;  // "loss", "accuracy", "val_loss", ...
+  std::optional<Interruption> interrupted;             // set when Model::interrupt ended fit
 };
 
 // Reads a CSVLogger file back into a History. A missing file, a header
@@ -100,7 +112,13 @@ class Model {
   const std::string& loss_name() const { return loss_.name; }
   const std::vector<std::string>& metric_names() const { return metrics_; }
   int epoch() const { return epoch_; }  // epochs completed
-  bool stop_training = false;           // callbacks set it to end fit() after this epoch
+  // Callbacks set it to end fit (Keras): from on_epoch_end, after that epoch; from
+  // on_batch_end, after that batch, the epoch then ending as usual (its figures
+  // cover the batches done, validation runs, on_epoch_end is called).
+  bool stop_training = false;
+  // stop_training from a batch callback, with a reason that fit records:
+  // History::interrupted, and the run's record (report_dir) marks the run.
+  void interrupt(std::string reason);
 
  private:
   Tensor forward_for_loss(const Tensor& x, bool& from_logits);
@@ -108,7 +126,9 @@ class Model {
   bool autocast_ = false;  // set by fit/evaluate from their precision
   // Creates o.report_dir and writes its settings.json (fit's report_dir); returns the settings.
   std::vector<std::pair<std::string, std::string>> start_run_record(const FitOptions& o, const Tensor& x, std::int64_t val_examples);
-  Logs run_epoch(data::DataLoader& loader, std::int64_t steps, const std::vector<std::shared_ptr<Callback>>& cbs);
+  // One epoch of training; `done` counts its batches (fewer than `steps` when stopped).
+  Logs run_epoch(data::DataLoader& loader, std::int64_t steps, const std::vector<std::shared_ptr<Callback>>& cbs,
+                 std::int64_t& done);
 
   std::shared_ptr<nn::Sequential> net_;
   std::shared_ptr<Generator> gen_;
@@ -117,6 +137,7 @@ class Model {
   std::vector<std::string> metrics_;   // as the user named them ("accuracy"): the log keys
   std::vector<std::string> resolved_;  // what each computes ("categorical_accuracy")
   int epoch_ = 0;
+  std::string interrupt_reason_;  // set by interrupt() during fit
 };
 
 // Keras's Sequential model: Sequential model({Input({28, 28, 1}), Conv2D(...), ...}).
