@@ -40,8 +40,7 @@ std::vector<std::vector<Tap>> resize_taps(std::int64_t in, std::int64_t out) {
 
 }  // namespace
 
-Tensor to_model_input(const Tensor& image_u8, std::int64_t height, std::int64_t width, std::int64_t channels) {
-  const char* what = "to_model_input";
+void check_image(const Tensor& image_u8, const char* what) {
   check_host(image_u8, what);
   if (image_u8.dtype() != DType::u8)
     fail<DTypeError>(what, " expects a u8 image, got ", dtype_name(image_u8.dtype()));
@@ -49,6 +48,11 @@ Tensor to_model_input(const Tensor& image_u8, std::int64_t height, std::int64_t 
       (image_u8.size(2) != 1 && image_u8.size(2) != 3 && image_u8.size(2) != 4))
     fail<ShapeError>(what, " expects a non-empty (H, W, C) image with C = 1, 3 or 4, got shape ",
                      shape_str(image_u8.shape()));
+}
+
+Tensor to_model_input(const Tensor& image_u8, std::int64_t height, std::int64_t width, std::int64_t channels) {
+  const char* what = "to_model_input";
+  check_image(image_u8, what);
   if (height <= 0 || width <= 0 || (channels != 1 && channels != 3))
     fail<ShapeError>(what, " expects a model input (height, width, channels) with positive sizes and 1 or 3 "
                      "channels, got (", height, ", ", width, ", ", channels, ")");

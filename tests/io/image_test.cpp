@@ -184,6 +184,45 @@ TEST_F(ImageTest, ModelInputRejectsBadRequests) {
             (Shape{1, 1 << 14, 4, 3}));  // at the limit: 2^14 x 2^12 x 3 < 2^28
 }
 
+TEST_F(ImageTest, FitImagePadsToTheAspectRatioAndInvertsALightBackground) {
+  // (4, 8) white with a black 2x2 block at rows 1-2, columns 3-4: padded to 8x8
+  // (2 rows above, 2 below, in the border's white), then inverted.
+  std::vector<std::uint8_t> values(4 * 8, 255);
+  for (int y = 1; y <= 2; ++y)
+    for (int x = 3; x <= 4; ++x) values[y * 8 + x] = 0;
+  std::string done;
+  Tensor input = io::fit_image(image_of({4, 8, 1}, values), 8, 8, 1, {}, &done);
+  EXPECT_EQ(done, "8x4 grey: light background inverted, padded to 8x8");
+  std::vector<float> expected(64, 0.0f);
+  for (int y = 3; y <= 4; ++y)
+    for (int x = 3; x <= 4; ++x) expected[y * 8 + x] = 1.0f;
+  EXPECT_ALL_CLOSE(input, from_vector(expected, {1, 8, 8, 1}), 1e-6, 1e-6);
+
+  // Turned off, it is to_model_input's stretch of the picture as it is.
+  Tensor raw = io::fit_image(image_of({4, 8, 1}, values), 8, 8, 1, {.keep_aspect = false, .dark_background = false},
+                             &done);
+  EXPECT_EQ(done, "8x4 grey: resized to 8x8");
+  EXPECT_ALL_CLOSE(raw, to_model_input(image_of({4, 8, 1}, values), 8, 8, 1), 0, 0);
+}
+
+TEST_F(ImageTest, FitImageLeavesAFashionMnistLikePictureAlone) {
+  // Dark border, the model's size and channels: nothing to do, nothing said.
+  std::vector<std::uint8_t> values(6 * 6, 0);
+  values[2 * 6 + 3] = 200;
+  std::string done = "not cleared";
+  Tensor input = io::fit_image(image_of({6, 6, 1}, values), 6, 6, 1, {}, &done);
+  EXPECT_EQ(done, "");
+  EXPECT_ALL_CLOSE(input, to_model_input(image_of({6, 6, 1}, values), 6, 6, 1), 0, 0);
+  // A tall colour photo of a light background: every step is named.
+  std::vector<std::uint8_t> photo(10 * 4 * 3, 240);
+  io::fit_image(image_of({10, 4, 3}, photo), 5, 5, 1, {}, &done);
+  EXPECT_EQ(done, "4x10 RGB: light background inverted, padded to 10x10, resized to 5x5, made grey");
+  // One column wide (the border walk must end) and errors named as to_model_input's.
+  EXPECT_EQ(io::fit_image(image_of({3, 1, 1}, {9, 9, 9}), 2, 2, 1).shape(), (Shape{1, 2, 2, 1}));
+  expect_error([] { io::fit_image(zeros({4, 4, 1}), 2, 2, 1); }, "fit_image expects a u8 image, got f32");
+  expect_error([] { io::fit_image(zeros({1, 60000, 1}, DType::u8), 1, 1, 1); }, "over 2^16 pixels a side");
+}
+
 TEST_F(ImageTest, ReadingAFifoOrADirectoryIsRefused) {
   const std::string fifo = testing::error_reading_fifo(path("pipe.png"), [](const std::string& p) { read_png(p); });
   EXPECT_NE(fifo.find("cannot open image " + path("pipe.png") + ": a FIFO, not a regular file"), std::string::npos)

@@ -29,4 +29,21 @@ std::string encode_png(const Tensor& image);
 // (PyTorch's align_corners=False) along one that grows or keeps its size.
 Tensor to_model_input(const Tensor& image_u8, std::int64_t height, std::int64_t width, std::int64_t channels);
 
+// How a picture from elsewhere (a photo, a drawing) is made to look like a
+// Fashion-MNIST-like training set before to_model_input.
+struct ImageFit {
+  // Pad the short side to the model's aspect ratio, with the border's mean
+  // colour, instead of stretching the picture.
+  bool keep_aspect = true;
+  // Invert a picture whose border is light: Fashion-MNIST's clothes are light on black.
+  bool dark_background = true;
+};
+
+// to_model_input after the padding and inversion `fit` asks for. `done`, when
+// given, gets what was done in one phrase, or "" when the picture went in as it
+// was ("600x400 RGB: light background inverted, padded to 600x600, resized to
+// 28x28, made grey").
+Tensor fit_image(const Tensor& image_u8, std::int64_t height, std::int64_t width, std::int64_t channels,
+                 const ImageFit& fit = {}, std::string* done = nullptr);
+
 }  // namespace cortex::io
