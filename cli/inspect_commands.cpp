@@ -4,21 +4,39 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "args.h"
 #include "common.h"
 #include "cortex/io/atomic_file.h"
-#include "cortex/io/image.h"
 
 namespace cortex::cli {
 namespace {
 
 using io::write_text;
 
+const char* kVisualizeUsage = "cortex visualize KIND MODEL.cortex [IMAGE.png] [-o OUT]";
+const char* kReportUsage = "cortex report RUN_DIR";
+
+// `cortex visualize KIND MODEL [IMAGE]`: one picture of a saved model.
+struct VisualizeArgs {
+  std::string kind, model, image, layer, output, dataset = "fashion-mnist";
+  std::int64_t index = 0;   // the test image used when no IMAGE is given
+  std::int64_t cls = -1;    // saliency/occlusion class (-1: the predicted one)
+  std::int64_t patch = 4, stride = 1, scale = 0;
+  bool raw = false;         // IMAGE as it is (see cortex predict --raw)
+};
+
+// `cortex experiment shift-invariance`.
+struct ExperimentArgs {
+  std::string name, output = "shift_invariance.svg", dataset = "fashion-mnist";
+  train::ShiftInvarianceOptions options;
+};
+
 // The input for feature maps, saliency and occlusion: a PNG fitted to the
 // model's input, or test image number `index` of the dataset.
 Tensor input_image(train::Model& model, const VisualizeArgs& a) {
   const auto& in = model.network().input_shape();
   if (!in || in->size() != 3) fail<ValueError>(a.model, ": ", a.kind, " needs a model with an image input (H, W, C)");
-  if (!a.image.empty()) return io::to_model_input(io::read_png(a.image), (*in)[0], (*in)[1], (*in)[2]);
+  if (!a.image.empty()) return image_input(model, a.model, a.image, a.raw, kVisualizeUsage);
   data::FashionMnist d = load_data(a.dataset);
   if (a.index < 0 || a.index >= d.test.x.size(0))
     fail<ValueError>("--index expects a test image in [0, ", d.test.x.size(0) - 1, "], got ", a.index);
@@ -34,13 +52,14 @@ std::pair<std::int64_t, std::string> chosen_class(train::Model& model, const Ten
   return {k, class_names(c.classes)[k]};
 }
 
-}  // namespace
-
 int visualize_command(VisualizeArgs a) {
   const bool chart = a.kind == "confusion" || a.kind == "curves";
   if (a.output.empty()) a.output = a.kind + (chart ? ".svg" : ".png");
   if (chart && !viz::has_extension(a.output, ".svg"))
     fail<ValueError>(a.kind, " is drawn as SVG (it carries text): -o expects a file ending in .svg, got '", a.output, "'");
+  if (!viz::has_extension(a.output, ".png") && !viz::has_extension(a.output, ".svg"))
+    fail<ValueError>("-o expects a file ending in .png or .svg (an SVG carries the picture and its title), got '",
+                     a.output, "'");
 
   if (a.kind == "curves") {  // MODEL is a CSVLogger file or a run directory
     const std::string log = std::filesystem::is_directory(a.model) ? a.model + "/history.csv" : a.model;
@@ -49,7 +68,7 @@ int visualize_command(VisualizeArgs a) {
     std::printf("Wrote %s (%zu epochs)\n", a.output.c_str(), h.epochs.size());
     return 0;
   }
-  auto model = load_model(a.model);
+  auto model = load_model(a.model, kVisualizeUsage);
   nn::Sequential& net = model->network();
   viz::GridOptions grid{.scale = a.scale};
 
@@ -101,9 +120,12 @@ int visualize_command(VisualizeArgs a) {
 }
 
 int report_command(const std::string& run_dir, const std::string& dataset) {
+  if (file_kind(run_dir) != "a directory")
+    fail<ValueError>(run_dir, " is ", file_kind(run_dir).empty() ? "a file" : file_kind(run_dir),
+                     ", not a run directory (train --report-dir DIR writes one); usage: ", kReportUsage);
   std::vector<std::string> names;
   train::Settings settings = train::read_settings(run_dir, &names);
-  auto model = load_model(run_dir);
+  auto model = load_model(run_dir, kReportUsage);
   train::History history = train::read_csv_log(run_dir + "/history.csv");
   std::string from = dataset;
   double split = 0;
@@ -143,6 +165,62 @@ int experiment_command(const ExperimentArgs& a) {
   write_text(a.output, train::shift_invariance_svg(curves));
   std::printf("Wrote %s\n", a.output.c_str());
   return 0;
+}
+
+}  // namespace
+
+void add_inspect_commands(CLI::App& app, Runs& runs) {
+  auto v = std::make_shared<VisualizeArgs>();
+  auto* viz = app.add_subcommand("visualize", "draw a model's filters, feature maps, saliency, occlusion, "
+                                              "confusion matrix or training curves");
+  viz->add_option("KIND", v->kind, "filters, feature-maps, saliency, occlusion, confusion or curves")
+      ->required()
+      ->check(one_of({"filters", "feature-maps", "saliency", "occlusion", "confusion", "curves"}));
+  viz->add_option("MODEL", v->model, "a .cortex file or run directory (curves: a history CSV or run directory)")
+      ->required();
+  viz->add_option("IMAGE", v->image, "a PNG (feature-maps, saliency, occlusion; default: test image --index)");
+  viz->add_option("--layer", v->layer, "the layer (default: the first conv layer)");
+  viz->add_option("-o,--output", v->output, "OUT.png or OUT.svg (default: KIND.png, or KIND.svg for charts)");
+  viz->add_option("--index", v->index, "test image used when no IMAGE is given")->check(at_least(0))
+      ->capture_default_str();
+  viz->add_option("--class", v->cls, "class for saliency and occlusion (default: the predicted one)")
+      ->check(at_least(-1));
+  viz->add_option("--patch", v->patch, "occluder side in pixels")->check(at_least(1))->capture_default_str();
+  viz->add_option("--stride", v->stride, "occluder step in pixels")->check(at_least(1))->capture_default_str();
+  viz->add_option("--scale", v->scale, "pixels per value (default: automatic)")->check(in_range(0, 256));
+  viz->add_option("--dataset", v->dataset, "fashion-mnist or a directory of MNIST-format files")
+      ->capture_default_str();
+  viz->add_flag("--raw", v->raw, "take IMAGE as it is (see cortex predict --help)");
+  runs[viz] = [v] { return visualize_command(*v); };
+
+  struct Report {
+    std::string run_dir, dataset;
+  };
+  auto r = std::make_shared<Report>();
+  auto* report = app.add_subcommand("report", "write RUN_DIR/report.html: one self-contained page about a run");
+  report->add_option("RUN_DIR", r->run_dir, "a directory written by train --report-dir")->required();
+  report->add_option("--dataset", r->dataset, "test data (default: the run's dataset)");
+  runs[report] = [r] { return report_command(r->run_dir, r->dataset); };
+
+  auto x = std::make_shared<ExperimentArgs>();
+  auto* exp = app.add_subcommand("experiment", "run one of the course's experiments");
+  exp->add_option("NAME", x->name, "shift-invariance")->required()->check(one_of({"shift-invariance"}));
+  exp->add_option("-o,--output", x->output, "the chart, OUT.svg")->capture_default_str();
+  exp->add_option("--dataset", x->dataset)->capture_default_str();
+  exp->add_option("--epochs", x->options.epochs)->check(at_least(1))->capture_default_str();
+  exp->add_option("--batch-size", x->options.batch_size)->check(at_least(1))->capture_default_str();
+  exp->add_option("--max-shift", x->options.max_shift, "test shifts 0..N pixels")->check(at_least(0))
+      ->capture_default_str();
+  exp->add_option("--augment-shift", x->options.augment_shift, "training shifts up to N pixels (0: --max-shift)")
+      ->check(at_least(0));
+  exp->add_option("--test-samples", x->options.test_samples, "first N test images (0: all)")->check(at_least(0))
+      ->capture_default_str();
+  exp->add_option("--max-steps", x->options.max_steps, "cap the training batches of each epoch")->check(at_least(0));
+  exp->add_option("--seed", x->options.seed)->check(at_least(0))->capture_default_str();
+  exp->add_option("--verbose", x->options.verbose, "0 silent, 1 progress bar, 2 one line per epoch")
+      ->check(one_of({"0", "1", "2"}))
+      ->capture_default_str();
+  runs[exp] = [x] { return experiment_command(*x); };
 }
 
 }  // namespace cortex::cli

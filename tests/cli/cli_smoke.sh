@@ -8,14 +8,34 @@ dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-# expect_error WORDS CMD...: CMD exits 1 (a handled error, not a signal) and stderr names WORDS.
-expect_error() {
-  local words=$1; shift
+# expect_status RC WORDS CMD...: CMD exits RC (1: a handled error, 2: a usage error; never a
+# signal) and stderr names WORDS, in words for a user: no internal function names
+# ("write_picture expects ...").
+expect_status() {
+  local want=$1 words=$2; shift 2
   "$@" >"$dir/out" 2>"$dir/err"
   local rc=$?
-  [[ $rc -eq 1 ]] || fail "expected exit 1 from '$*', got $rc: $(cat "$dir/err")"
+  [[ $rc -eq $want ]] || fail "expected exit $want from '$*', got $rc: $(cat "$dir/err")"
   grep -q -- "$words" "$dir/err" || fail "'$*' did not say '$words': $(cat "$dir/err")"
+  ! grep -qE '\b[a-z]+_[a-z_]+ (expects|needs)\b' "$dir/err" || fail "'$*' names an internal function: $(cat "$dir/err")"
 }
+expect_error() { expect_status 1 "$@"; }
+expect_usage() { expect_status 2 "$@"; }
+
+# The command line guides: help without a command, suggestions, plain range errors.
+"$cortex" >"$dir/help" 2>&1 || fail "cortex alone exits $?"
+grep -q "train .*train a model" "$dir/help" && grep -q "cortex COMMAND --help" "$dir/help" || fail "help: $(cat "$dir/help")"
+expect_usage "unknown command 'trian'; did you mean 'train'?" "$cortex" trian
+expect_usage "unknown option '--epoch'; did you mean '--epochs'?" "$cortex" train --epoch 3
+expect_usage "cortex train: --epochs must be >= 1, got -1" "$cortex" train --epochs -1
+expect_usage "--epochs must be a whole number >= 1, got 'abc'" "$cortex" train --epochs abc
+expect_usage "--batch-size must be a whole number, got 2.5" "$cortex" train --batch-size 2.5
+expect_usage "--validation-split must be in \[0, 1), got 1" "$cortex" train --validation-split 1
+expect_usage "--lr must be > 0, got 0" "$cortex" train --lr 0
+expect_usage "--optimizer must be sgd, .* got 'adma'; did you mean 'adam'?" "$cortex" train --optimizer adma
+expect_usage "KIND must be filters, .*; did you mean 'filters'?" "$cortex" visualize filterz m.cortex
+expect_usage "unexpected argument 'extra'" "$cortex" evaluate m.cortex extra
+expect_usage "MODEL is required" "$cortex" predict
 
 if [[ -d /usr/share/datasets/fashion-mnist ]]; then
   "$cortex" train --epochs 1 --max-steps 2 --batch-size 32 --verbose 2 --output "$dir/m.cortex" --history "$dir/h.csv" \
@@ -34,8 +54,34 @@ png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 
       + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
 open(sys.argv[1], "wb").write(png)
 PY
-  "$cortex" predict "$dir/m.cortex" "$dir/img.png" >"$dir/pred.log" || fail "predict"
+  "$cortex" predict "$dir/m.cortex" "$dir/img.png" >"$dir/pred.log" 2>"$dir/pred.err" || fail "predict"
   grep -q "img.png: .* (" "$dir/pred.log" || fail "predict output: $(cat "$dir/pred.log")"
+  # A photo-sized picture of a light background: padded, inverted, said in one line; --raw takes it as it is.
+  /usr/bin/python3 - "$dir/photo.png" <<'PY'
+import struct, sys, zlib
+w, h = 120, 200  # a tall colour photo: a dark garment on a light background
+rows = []
+for y in range(h):
+    px = [(40, 40, 60) if 30 <= x < 90 and 40 <= y < 170 else (235, 235, 230) for x in range(w)]
+    rows.append(b"\x00" + bytes(c for p in px for c in p))
+def chunk(t, d): return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) \
+      + chunk(b"IDAT", zlib.compress(b"".join(rows))) + chunk(b"IEND", b"")
+open(sys.argv[1], "wb").write(png)
+PY
+  "$cortex" predict "$dir/m.cortex" "$dir/photo.png" >"$dir/pred.log" 2>"$dir/pred.err" || fail "predict photo"
+  grep -q "photo.png: 120x200 RGB: light background inverted, padded to 200x200, resized to 28x28, made grey" \
+    "$dir/pred.err" || fail "predict photo note: $(cat "$dir/pred.err")"
+  [[ $(wc -l <"$dir/pred.err") -eq 1 ]] || fail "predict photo note is not one line: $(cat "$dir/pred.err")"
+  "$cortex" predict "$dir/m.cortex" "$dir/photo.png" --raw >"$dir/pred.log" 2>"$dir/pred.err" || fail "predict --raw"
+  [[ ! -s $dir/pred.err ]] && grep -q "photo.png: .* (" "$dir/pred.log" || fail "predict --raw: $(cat "$dir/pred.err")"
+  # Arguments swapped, or a run directory without a model, say what they found.
+  expect_error "img.png is a PNG image, not a model; usage: cortex predict MODEL" "$cortex" predict "$dir/img.png" "$dir/m.cortex"
+  expect_error "m.cortex is a model file, not an image" "$cortex" predict "$dir/m.cortex" "$dir/m.cortex"
+  mkdir -p "$dir/empty_run"
+  expect_error "looked for $dir/empty_run/model.cortex" "$cortex" evaluate "$dir/empty_run"
+  expect_error "no such file: $dir/nope.cortex" "$cortex" summary "$dir/nope.cortex"
+  expect_error "-o expects a file ending in .png or .svg" "$cortex" visualize filters "$dir/m.cortex" -o "$dir/f.jpg"
   "$cortex" summary "$dir/m.cortex" | grep -q "Total params: 1,199,882" || fail "summary of the saved model"
   expect_error "not a PNG file" "$cortex" predict "$dir/m.cortex" "$dir/h.csv"
   expect_error "needs the model on a CUDA device" "$cortex" train --precision bf16 --epochs 1 --max-steps 1
@@ -67,6 +113,12 @@ PY
   "$cortex" train --epochs 2 --max-steps 2 --batch-size 32 --verbose 0 --output "$dir/r.cortex" --report-dir "$dir/run" \
     >"$dir/run.log" 2>&1 || fail "train --report-dir: $(cat "$dir/run.log")"
   for f in settings.json history.csv model.cortex report.html; do [[ -s $dir/run/$f ]] || fail "run/$f missing"; done
+  # --max-steps caps training only: the last val_accuracy is the page's confusion matrix over all 10,000.
+  right=$(sed -n 's/.*<p>\([0-9]*\) of 10000 examples right.*/\1/p' "$dir/run/report.html")
+  val=$(tail -1 "$dir/run/history.csv" | awk -F, -v h="$(head -1 "$dir/run/history.csv")" \
+        'BEGIN { n = split(h, k, ",") } { for (i = 1; i <= n; i++) if (k[i] == "val_accuracy") print $i }')
+  [[ -n $right && -n $val ]] && awk -v r="$right" -v v="$val" 'BEGIN { exit !(r == int(v * 10000 + 0.5)) }' ||
+    fail "the report's $right of 10000 right against val_accuracy $val"
   grep -q 'id="confusion"' "$dir/run/report.html" || fail "report without a confusion matrix"
   rm "$dir/run/report.html"
   "$cortex" report "$dir/run" >/dev/null || fail "report"
@@ -87,7 +139,7 @@ printf 'garbage' >"$dir/bad.cortex"
 expect_error "corrupt tensor file" "$cortex" evaluate "$dir/bad.cortex"
 expect_error "expects cpu, cuda or cuda:N" "$cortex" train --device bogus --max-steps 1
 expect_error "expects cpu, cuda or cuda:N" "$cortex" evaluate "$dir/bad.cortex" --device gpu
-expect_error "expects cpu, cuda or cuda:N" "$cortex" predict "$dir/bad.cortex" "$dir/img.png" --device cuda:x
+expect_error "expects cpu, cuda or cuda:N" "$cortex" predict "$dir/bad.cortex" "$dir/bad.cortex" --device cuda:x
 # Without a GPU, --device cuda stops before the data loads, naming the device;
 # with one, the run gets as far as the missing data set.
 if nvidia-smi -L >/dev/null 2>&1; then cuda_words="cuda:0\|dataset-fashion-mnist"; else cuda_words="cuda:0"; fi

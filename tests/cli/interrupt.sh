@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Ctrl-C during `cortex train`: a real SIGINT to a real run. It must finish the
+# batch under way, save the model and the report (marked interrupted, with the
+# epoch reached), exit 130 with its output ending on a fresh line, and leave a
+# run that `cortex evaluate` and `cortex report` take. Output that is not a
+# terminal must show progress every 10 s during the epoch.
+set -uo pipefail
+set -m  # job control: a background job gets SIGINT as a foreground one would, not ignored
+cortex=${1:?usage: interrupt.sh PATH_TO_CORTEX}
+[[ -d /usr/share/datasets/fashion-mnist ]] || { echo "no Fashion-MNIST (apt-get install dataset-fashion-mnist): skipped"; exit 0; }
+dir=$(mktemp -d)
+trap 'kill %1 2>/dev/null; rm -rf "$dir"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# Batches of 32: an epoch is 1,875 batches, a minute or more here, so the signal lands mid-epoch.
+"$cortex" train --batch-size 32 --threads 1 --output "$dir/m.cortex" --report-dir "$dir/run" >"$dir/out" 2>"$dir/err" &
+pid=$!
+# Wait for a progress line inside the epoch (printed after 10 s when not on a terminal).
+for ((i = 0; i < 120; i++)); do
+  grep -qE '^ *[0-9]+/1875 \[.*ETA' "$dir/out" && break
+  kill -0 $pid 2>/dev/null || fail "train ended early: $(cat "$dir/out" "$dir/err")"
+  sleep 0.5
+done
+grep -qE '^ *[0-9]+/1875 \[.*ETA' "$dir/out" || fail "no progress line within 60 s: $(cat "$dir/out")"
+kill -INT $pid
+wait $pid
+rc=$?
+[[ $rc -eq 130 ]] || fail "expected exit 130 after SIGINT, got $rc: $(cat "$dir/out" "$dir/err")"
+grep -q "Interrupted (SIGINT)" "$dir/err" || fail "no word of the interruption: $(cat "$dir/err")"
+line=$(grep "^Saved $dir/m.cortex (interrupted: SIGINT in epoch 1 of 12, after [0-9]* of 1875 batches)" "$dir/out") ||
+  fail "no save line: $(cat "$dir/out")"
+batches=$(sed 's/.*after \([0-9]*\) of.*/\1/' <<<"$line")
+((batches > 0 && batches < 1875)) || fail "stopped after $batches batches"
+# The epoch's last progress line shows the batches done; the output ends on a fresh line.
+grep -qE "^ *$batches/1875 \[.*ms/step" "$dir/out" || fail "no final line at $batches/1875: $(cat "$dir/out")"
+[[ $(tail -c 1 "$dir/out" | od -An -c | tr -d ' ') == '\n' ]] || fail "stdout does not end with a newline"
+[[ $(tail -c 1 "$dir/err" | od -An -c | tr -d ' ') == '\n' ]] || fail "stderr does not end with a newline"
+
+# What was saved loads and is marked.
+"$cortex" evaluate "$dir/m.cortex" >"$dir/eval" 2>&1 || fail "evaluate the saved model: $(cat "$dir/eval")"
+grep -q "^Test accuracy: 0\.[4-9]" "$dir/eval" || fail "the saved model did not learn: $(cat "$dir/eval")"
+grep -q "\"interrupted\": \"SIGINT in epoch 1 of 12, after $batches of 1875 batches\"" "$dir/run/settings.json" ||
+  fail "settings.json: $(cat "$dir/run/settings.json")"
+grep -q "<strong>Interrupted:</strong> SIGINT in epoch 1 of 12" "$dir/run/report.html" || fail "the report is not marked"
+rm "$dir/run/report.html"
+"$cortex" report "$dir/run" >"$dir/report" 2>&1 || fail "cortex report on the interrupted run: $(cat "$dir/report")"
+grep -q "<strong>Interrupted:</strong> SIGINT in epoch 1 of 12" "$dir/run/report.html" || fail "the rebuilt report"
+echo "interrupt: SIGINT after $batches batches, exit 130, model and report saved"
