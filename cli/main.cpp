@@ -20,6 +20,7 @@
 
 #include "args.h"
 #include "common.h"
+#include "cortex/core/threads.h"
 
 using namespace cortex;
 using namespace cortex::cli;
@@ -87,6 +88,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   const std::string first = argv[1];
+  // Long runs: choose how OpenMP threads wait on a shared machine (may restart the program).
+  if (first == "train" || first == "evaluate" || first == "experiment") adapt_openmp_wait(argv);
   const bool help = first == "-h" || first == "--help";
   if (!help && std::find(commands.begin(), commands.end(), first) == commands.end()) {
     const std::string near = first[0] == '-' ? "" : closest(first, commands);

@@ -1,5 +1,6 @@
 // The `cortex` subcommands that make and use models: train, evaluate, predict, summary.
 #include <cstdio>
+#include <cstdlib>
 
 #include "args.h"
 #include "common.h"
@@ -41,6 +42,7 @@ int train_command(const TrainArgs& a) {
                         .max_steps = a.max_steps, .precision = a.precision, .report_dir = a.report_dir};
   fit.report = {.class_names = class_names(10),
                 .settings = {{"model", a.model}, {"dataset", a.dataset}}};
+  if (const char* wait = std::getenv("CORTEX_OMP_WAIT")) fit.report.settings.emplace_back("openmp wait", wait);
   if (a.validation_split == 0) fit.validation_data = std::make_pair(d.test.x, y_test);
   train::History history = model.fit(d.train.x, y_train, fit);
   model.save(a.output);

@@ -1,7 +1,14 @@
-// Thread count for OpenMP loops and oneDNN (which runs on the same OpenMP pool).
+// Thread count for OpenMP loops and oneDNN (which runs on the same OpenMP pool),
+// and how the pool's idle threads wait.
 #include "cortex/core/threads.h"
 
+#include <fcntl.h>
 #include <omp.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
 
 #include "cortex/core/error.h"
 
@@ -13,5 +20,51 @@ void set_num_threads(int n) {
 }
 
 int num_threads() { return omp_get_max_threads(); }
+
+namespace {
+
+// "procs_running N" of /proc/stat: the runnable tasks, this one included; -1 if unreadable.
+int procs_running() {
+  char buf[16384];
+  const int fd = open("/proc/stat", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  const ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  buf[n] = '\0';
+  const char* p = std::strstr(buf, "procs_running ");
+  return p ? std::atoi(p + 14) : -1;
+}
+
+}  // namespace
+
+std::string adapt_openmp_wait(char** argv) {
+  if (const char* chosen = std::getenv("CORTEX_OMP_WAIT")) return chosen;  // chosen before the restart
+  if (std::getenv("GOMP_SPINCOUNT") || std::getenv("OMP_WAIT_POLICY")) {
+    setenv("CORTEX_OMP_WAIT", "as set in the environment", 1);
+    return "as set in the environment";
+  }
+  int others = 0, looks = 0;
+  for (; looks < 8; ++looks) {
+    const int running = procs_running();
+    if (running < 0) break;
+    others += running - 1;
+    const timespec pause{0, 2'000'000};
+    nanosleep(&pause, nullptr);
+  }
+  if (looks < 8 || others * 4 < looks * 3) {  // under 0.75 other runnable tasks on average
+    const char* chosen = "libgomp's default spin (no other busy process at start)";
+    setenv("CORTEX_OMP_WAIT", chosen, 1);
+    return chosen;
+  }
+  const char* chosen = "short spin, GOMP_SPINCOUNT=1000 (other processes were busy at start)";
+  setenv("GOMP_SPINCOUNT", "1000", 1);
+  setenv("CORTEX_OMP_WAIT", chosen, 1);
+  if (argv && argv[0]) execv("/proc/self/exe", argv);
+  // No restart (no /proc, say): the default stays in force, and the record says so.
+  unsetenv("GOMP_SPINCOUNT");
+  setenv("CORTEX_OMP_WAIT", "libgomp's default spin (the restart for a short spin failed)", 1);
+  return std::getenv("CORTEX_OMP_WAIT");
+}
 
 }  // namespace cortex

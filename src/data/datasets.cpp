@@ -37,13 +37,13 @@ Dataset load_idx_dataset(const std::string& images_path, const std::string& labe
   Tensor images = read_idx(images_path);
   Tensor labels = read_idx(labels_path);
   if (images.dim() < 2)
-    fail<ShapeError>("load_idx_dataset: expected images of rank >= 2 (N, H, W) in '", images_path, "', found shape ",
+    fail<ShapeError>("an IDX data set: expected images of rank >= 2 (N, H, W) in '", images_path, "', found shape ",
                      shape_str(images.shape()));
   if (labels.dim() != 1 || !is_integral(labels.dtype()))
-    fail<ShapeError>("load_idx_dataset: expected (N) integer labels in '", labels_path, "', found ",
+    fail<ShapeError>("an IDX data set: expected (N) integer labels in '", labels_path, "', found ",
                      dtype_name(labels.dtype()), " of shape ", shape_str(labels.shape()));
   if (labels.size(0) != images.size(0))
-    fail<ShapeError>("load_idx_dataset: expected as many labels as images, found ", images.size(0), " images in '",
+    fail<ShapeError>("an IDX data set: expected as many labels as images, found ", images.size(0), " images in '",
                      images_path, "' and ", labels.size(0), " labels in '", labels_path, "'");
   return {images_to_x(images), labels.to(DType::i64)};
 }
@@ -51,7 +51,7 @@ Dataset load_idx_dataset(const std::string& images_path, const std::string& labe
 FashionMnist fashion_mnist(const std::string& dir) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec))
-    fail("fashion_mnist: expected the Fashion-MNIST directory ", dir, ", found no such directory; install it with ",
+    fail("expected the Fashion-MNIST directory ", dir, ", found no such directory; install it with ",
          "`sudo ", kInstall, "` (it puts the IDX files in /usr/share/datasets/fashion-mnist) or pass the directory ",
          "that holds them");
   const char* names[] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
@@ -63,7 +63,7 @@ FashionMnist fashion_mnist(const std::string& dir) {
       missing += (missing.empty() ? "" : ", ") + (std::filesystem::path(dir) / names[i]).string() + ".gz";
   }
   if (!missing.empty())
-    fail("fashion_mnist: expected the four Fashion-MNIST IDX files (.gz or uncompressed) in ", dir, ", found no ",
+    fail("expected the four Fashion-MNIST IDX files (.gz or uncompressed) in ", dir, ", found no ",
          missing, "; install them with `sudo ", kInstall, "` or pass a directory that holds them");
   return {load_idx_dataset(paths[0], paths[1]), load_idx_dataset(paths[2], paths[3])};
 }

@@ -57,14 +57,14 @@ class GzFile {
   explicit GzFile(const std::string& path) : path_(path) {
     std::error_code ec;
     if (!std::filesystem::exists(path, ec))
-      fail("read_idx: cannot open '", path, "': no such file (expected an IDX file, .gz or raw)");
+      fail("cannot open the IDX file '", path, "': no such file (expected an IDX file, .gz or raw)");
     std::string why;
     const int fd = io::open_regular_file(path, &why);  // a FIFO is refused, not waited on
-    if (fd < 0) fail("read_idx: cannot open '", path, "': ", why, " (expected an IDX file, .gz or raw)");
+    if (fd < 0) fail("cannot open the IDX file '", path, "': ", why, " (expected an IDX file, .gz or raw)");
     file_ = gzdopen(fd, "rb");
     if (file_ == nullptr) {
       ::close(fd);
-      fail("read_idx: cannot open '", path, "': zlib is out of memory");
+      fail("cannot open the IDX file '", path, "': zlib is out of memory");
     }
     gzbuffer(file_, 1 << 17);
   }
@@ -115,7 +115,7 @@ class GzFile {
                                                 : "unreadable";
     std::string said = msg;
     if (said.rfind(path_ + ": ", 0) == 0) said.erase(0, path_.size() + 2);  // gzerror prefixes the path
-    fail("read_idx: '", path_, "' is a ", what, " gzip file: expected a complete gzip stream, zlib says: ", said,
+    fail("the IDX file '", path_, "' is a ", what, " gzip file: expected a complete gzip stream, zlib says: ", said,
          " (error ", errnum, ")");
   }
 
@@ -164,18 +164,18 @@ Tensor read_idx(const std::string& path) {
   unsigned char magic[4] = {0, 0, 0, 0};
   std::size_t got = file.read(magic, 4);
   if (got < 4)
-    fail("read_idx: '", path, "' is too short for an IDX file: expected a 4-byte header (", kMagicHelp,
+    fail("'", path, "' is too short for an IDX file: expected a 4-byte header (", kMagicHelp,
          "), found ", got, " bytes");
   const IdxType* type = std::find_if(std::begin(kTypes), std::end(kTypes),
                                      [&](const IdxType& t) { return t.code == magic[2]; });
   int ndims = magic[3];
   if (magic[0] != 0 || magic[1] != 0 || type == std::end(kTypes) || ndims < 1 || ndims > kMaxDims)
-    fail("read_idx: '", path, "' is not an IDX file: expected ", kMagicHelp, ", found ", hex(magic, 4));
+    fail("'", path, "' is not an IDX file: expected ", kMagicHelp, ", found ", hex(magic, 4));
 
   unsigned char dim_bytes[4 * kMaxDims];
   got = file.read(dim_bytes, 4 * static_cast<std::size_t>(ndims));
   if (got < 4 * static_cast<std::size_t>(ndims))
-    fail("read_idx: '", path, "' is truncated: expected ", ndims, " dims (", 4 * ndims,
+    fail("the IDX file '", path, "' is truncated: expected ", ndims, " dims (", 4 * ndims,
          " bytes) after the magic, found ", got, " bytes");
   Shape shape;
   // Every dim counts towards "absurd", a zero one as 1: [0, 2^32-1, 2^32-1] holds no data
@@ -191,7 +191,7 @@ Tensor read_idx(const std::string& path) {
     expected *= absurd ? 1 : n;
   }
   if (absurd)
-    fail("read_idx: '", path, "' has absurd dims ", shape_str(shape), " of ", type->name,
+    fail("the IDX file '", path, "' has absurd dims ", shape_str(shape), " of ", type->name,
          ": expected at most 2^40 bytes of data (the header is corrupt)");
 
   // Read in chunks, so a corrupt header cannot make us allocate what the file does not hold.
@@ -211,10 +211,10 @@ Tensor read_idx(const std::string& path) {
   std::uint64_t extra = file.drain();
   const char* kind = compressed ? "decompressed " : "";
   if (bytes.size() < expected)
-    fail("read_idx: '", path, "' is truncated: dims ", shape_str(shape), " of ", type->name, " need ", expected,
+    fail("the IDX file '", path, "' is truncated: dims ", shape_str(shape), " of ", type->name, " need ", expected,
          " bytes of ", kind, "data after the header, found ", bytes.size());
   if (extra > 0)
-    fail("read_idx: '", path, "' does not match its dims: ", shape_str(shape), " of ", type->name, " need ", expected,
+    fail("the IDX file '", path, "' does not match its dims: ", shape_str(shape), " of ", type->name, " need ", expected,
          " bytes of ", kind, "data after the header, found ", expected + extra, " (", extra, " trailing bytes)");
   return to_tensor(bytes, *type, shape);
 }

@@ -69,10 +69,10 @@ TEST_F(ReadIdx, EmptyDimIsAnEmptyTensor) {
 
 TEST_F(ReadIdx, MissingFileOrDirectory) {
   std::string p = path("nope-idx3-ubyte.gz");
-  expect_error<Error>([&] { read_idx(p); }, {"read_idx", p, "no such file"});
-  expect_error<Error>([&] { read_idx(dir_.string()); }, {"read_idx", dir_.string(), "directory"});
+  expect_error<Error>([&] { read_idx(p); }, {"the IDX file", p, "no such file"});
+  expect_error<Error>([&] { read_idx(dir_.string()); }, {"the IDX file", dir_.string(), "directory"});
   const std::string fifo = error_reading_fifo(path("pipe"), [](const std::string& p) { read_idx(p); });
-  EXPECT_NE(fifo.find("read_idx: cannot open '" + path("pipe") + "': a FIFO, not a regular file"), std::string::npos)
+  EXPECT_NE(fifo.find("cannot open the IDX file '" + path("pipe") + "': a FIFO, not a regular file"), std::string::npos)
       << fifo;
 }
 
@@ -91,7 +91,7 @@ TEST_F(ReadIdx, TruncatedGzipIsAZlibError) {
   // Cut in the deflate data, and cut only the 8-byte CRC/length trailer.
   for (std::size_t keep : {whole.size() / 2, whole.size() - 4}) {
     std::string p = write_raw("cut.gz", Bytes(whole.begin(), whole.begin() + static_cast<std::ptrdiff_t>(keep)));
-    expect_error<Error>([&] { read_idx(p); }, {"read_idx", p, "truncated gzip", "zlib"});
+    expect_error<Error>([&] { read_idx(p); }, {"the IDX file", p, "truncated gzip", "zlib"});
   }
 }
 
@@ -100,12 +100,12 @@ TEST_F(ReadIdx, CorruptGzipIsAZlibError) {
   Bytes bytes = read_file(write_gz("whole.gz", idx_bytes(0x08, {4000}, payload)));
   bytes[bytes.size() - 6] ^= 0xff;  // the CRC-32 trailer no longer matches
   std::string p = write_raw("crc.gz", bytes);
-  expect_error<Error>([&] { read_idx(p); }, {"read_idx", p, "corrupt gzip", "zlib"});
+  expect_error<Error>([&] { read_idx(p); }, {"the IDX file", p, "corrupt gzip", "zlib"});
 }
 
 TEST_F(ReadIdx, BadMagic) {
   std::string p = write_raw("bad", {0x12, 0x34, 0x08, 0x01, 0, 0, 0, 1, 5});
-  expect_error<Error>([&] { read_idx(p); }, {"read_idx", p, "not an IDX file", "00 00 <type> <ndims>", "12 34 08 01"});
+  expect_error<Error>([&] { read_idx(p); }, {p, "not an IDX file", "00 00 <type> <ndims>", "12 34 08 01"});
   std::string t = write_gz("type.gz", {0, 0, 0x07, 0x01, 0, 0, 0, 1, 5});
   expect_error<Error>([&] { read_idx(t); }, {t, "not an IDX file", "00 00 07 01"});
   std::string z = write_raw("zero_dims", {0, 0, 0x08, 0});
