@@ -76,7 +76,8 @@ std::pair<Tensor, Tensor> synthetic(const Spec& spec, std::int64_t n) {
 }  // namespace
 
 int main(int argc, char** argv) try {
-  adapt_openmp_wait(argv);  // as the cortex command does: the figures are what its users get
+  // As the cortex command does, so the figures are what its users get.
+  const std::string omp_wait = adapt_openmp_wait(argv);
   int steps = 100, warmup = 20, rounds = 5, breakdown = 0, threads = 0;
   bool profile = false, epoch = true, infer = false;
   std::string models = "lecture,vgg", device_name = "cuda", precisions = "fp32,bf16";
@@ -136,9 +137,9 @@ int main(int argc, char** argv) try {
       if (profile) backend::cuda_profiler(false);
       std::sort(ips.begin(), ips.end());
       std::printf("{\"side\": \"cortex\", \"model\": \"%s\", \"precision\": \"%s\", \"device\": \"%s\", "
-                  "\"images_per_s\": %.1f, \"min\": %.1f, \"max\": %.1f, \"first_step_s\": %.3f",
+                  "\"images_per_s\": %.1f, \"min\": %.1f, \"max\": %.1f, \"first_step_s\": %.3f, \"omp_wait\": \"%s\"",
                   name.c_str(), precision.c_str(), device.str().c_str(), ips[ips.size() / 2], ips.front(), ips.back(),
-                  first_step_s);
+                  first_step_s, omp_wait.c_str());
       if (name == "lecture" && epoch && !profile) {  // one pass over 60,000 images, the last batch short
         const auto t0 = std::chrono::steady_clock::now();
         fit(0);

@@ -37,11 +37,11 @@ run() {  # run LOAD SETTING: one bench_train process, its images/s appended with
     probe) ;;
     *) env+=("$setting") ;;
   esac
-  local ips
-  ips=$("${env[@]}" "$bin" --device cpu --models lecture --precisions fp32 --steps "$steps" --warmup 3 --rounds 1 \
-        --epoch 0 --infer 0 --threads "$threads" | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["images_per_s"])')
-  printf '{"load": "%s", "setting": "%s", "images_per_s": %s}\n' "$load" "$setting" "$ips" >>"$out"
-  echo "omp_wait: $load, $setting: $ips images/s" >&2
+  local line
+  line=$("${env[@]}" "$bin" --device cpu --models lecture --precisions fp32 --steps "$steps" --warmup 3 --rounds 1 \
+         --epoch 0 --infer 0 --threads "$threads")
+  python3 -c 'import json, sys; r = json.loads(sys.argv[3]); print(json.dumps({"load": sys.argv[1], "setting": sys.argv[2],
+    "images_per_s": r["images_per_s"], "omp_wait": r["omp_wait"]}))' "$load" "$setting" "$line" | tee -a "$out" >&2
 }
 for load in "${loads[@]}"; do
   busy=()
@@ -67,6 +67,10 @@ loads = list(dict.fromkeys(r["load"] for r in rows))
 print(f"Lecture CNN training, images/s (median over rounds) and the median of each round's ratio to the default; {sys.argv[2]}")
 print("| wait setting | " + " | ".join(f"{l}: images/s | ratio" for l in loads) + " |")
 print("| --- |" + " --- | --- |" * len(loads))
+probe = {}
+for r in rows:
+    if r["setting"] == "probe":
+        probe.setdefault(r["load"], set()).add(r["omp_wait"].split(" (")[0])
 for s in dict.fromkeys(r["setting"] for r in rows):
     cells = []
     for l in loads:
@@ -74,4 +78,5 @@ for s in dict.fromkeys(r["setting"] for r in rows):
         ratio = statistics.median(a / b for a, b in zip(v, d)) if v and d else float("nan")
         cells.append(f"{statistics.median(v):.0f} | {ratio:.2f}x" if v else " | ")
     print(f"| {s} | " + " | ".join(cells) + " |")
+print("probe chose: " + "; ".join(f"{l}: {', '.join(sorted(c))}" for l, c in probe.items()))
 PY
