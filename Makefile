@@ -12,6 +12,9 @@ PREFIX ?= /usr/local
 
 .PHONY: build configure deps test demo bench install package cuda clean
 
+deps:
+	bash scripts/install-deps.sh
+
 configure: deps
 	cmake --preset cpu
 
