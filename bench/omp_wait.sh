@@ -2,7 +2,7 @@
 # How OpenMP's idle threads should wait: the lecture CNN's training step
 # (bench_train, batch 128) under libgomp's default spin ("default":
 # GOMP_SPINCOUNT=300000), shorter spins, a passive wait, and "probe": nothing
-# set, so the choice made at start by cli/omp_wait.cpp (what the cortex command
+# set, so the choice made at start by adapt_openmp_wait (what the cortex command
 # does). Each runs alone and beside busy processes (core-bound loops, as other
 # jobs on a shared machine: "contended" one, "contended2" two). Settings
 # alternate within each round so the noise hits all alike; prints medians in
@@ -43,6 +43,8 @@ run() {  # run LOAD SETTING: one bench_train process, its images/s appended with
   python3 -c 'import json, sys; r = json.loads(sys.argv[3]); print(json.dumps({"load": sys.argv[1], "setting": sys.argv[2],
     "images_per_s": r["images_per_s"], "omp_wait": r["omp_wait"]}))' "$load" "$setting" "$line" | tee -a "$out" >&2
 }
+busy=()
+trap '((${#busy[@]} == 0)) || kill "${busy[@]}" 2>/dev/null' EXIT
 for load in "${loads[@]}"; do
   busy=()
   case $load in contended) n=1 ;; contended2) n=2 ;; *) n=0 ;; esac
@@ -55,6 +57,7 @@ for load in "${loads[@]}"; do
     for s in "${settings[@]}"; do run "$load" "$s"; done
   done
   ((${#busy[@]} == 0)) || kill "${busy[@]}"
+  busy=()
 done
 cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
 python3 - "$out" "$cpu, $(nproc) cores, $threads threads, $rounds rounds of $steps steps" <<'PY'

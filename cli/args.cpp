@@ -63,16 +63,18 @@ CLI::Validator above(double min) {
       "NUMBER > " + number(min));
 }
 
-CLI::Validator in_range(double lo, double hi, bool open_high) {
+CLI::Validator in_range(double lo, double hi, bool open_high, bool whole) {
   const std::string range = "[" + number(lo) + ", " + number(hi) + (open_high ? ")" : "]");
+  const std::string kind = whole ? "a whole number" : "a number";
   return CLI::Validator(
       [=](std::string& text) -> std::string {
         double v = 0;
-        if (!parse_number(text, v)) return "must be a number in " + range + ", got '" + text + "'";
+        if (!parse_number(text, v)) return "must be " + kind + " in " + range + ", got '" + text + "'";
+        if (whole && v != std::floor(v)) return "must be " + kind + ", got " + text;
         if (v < lo || v > hi || (open_high && v == hi)) return "must be in " + range + ", got " + text;
         return "";
       },
-      "in " + range);
+      (whole ? "INT in " : "in ") + range);
 }
 
 CLI::Validator one_of(std::vector<std::string> choices) {

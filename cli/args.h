@@ -13,8 +13,8 @@ namespace cortex::cli {
 CLI::Validator at_least(double min, bool whole = true);
 // A number > min (learning rates).
 CLI::Validator above(double min);
-// A number in [lo, hi], or [lo, hi) when `open_high`.
-CLI::Validator in_range(double lo, double hi, bool open_high = false);
+// A number in [lo, hi], or [lo, hi) when `open_high`; `whole` asks for an integer too.
+CLI::Validator in_range(double lo, double hi, bool open_high = false, bool whole = false);
 // One of `choices`, with a suggestion for a near miss.
 CLI::Validator one_of(std::vector<std::string> choices);
 

@@ -34,7 +34,8 @@ data::FashionMnist load_data(const std::string& dataset) {
 std::string file_kind(const std::string& path) {
   std::error_code ec;
   const auto status = std::filesystem::status(path, ec);
-  if (ec || !std::filesystem::exists(status)) return "no such file";
+  if (status.type() == std::filesystem::file_type::not_found) return "no such file";
+  if (ec) return "";  // unreadable for another reason: the reader below says which
   if (std::filesystem::is_directory(status)) return "a directory";
   std::string why;
   std::FILE* f = io::fopen_regular_file(path, &why);

@@ -120,8 +120,10 @@ int visualize_command(VisualizeArgs a) {
 }
 
 int report_command(const std::string& run_dir, const std::string& dataset) {
-  if (file_kind(run_dir) != "a directory")
-    fail<ValueError>(run_dir, " is ", file_kind(run_dir).empty() ? "a file" : file_kind(run_dir),
+  const std::string kind = file_kind(run_dir);
+  if (kind == "no such file") fail<ValueError>("no such directory: ", run_dir, "; usage: ", kReportUsage);
+  if (kind != "a directory")
+    fail<ValueError>(run_dir, " is ", kind.empty() ? "a file" : kind,
                      ", not a run directory (train --report-dir DIR writes one); usage: ", kReportUsage);
   std::vector<std::string> names;
   train::Settings settings = train::read_settings(run_dir, &names);
@@ -187,7 +189,7 @@ void add_inspect_commands(CLI::App& app, Runs& runs) {
       ->check(at_least(-1));
   viz->add_option("--patch", v->patch, "occluder side in pixels")->check(at_least(1))->capture_default_str();
   viz->add_option("--stride", v->stride, "occluder step in pixels")->check(at_least(1))->capture_default_str();
-  viz->add_option("--scale", v->scale, "pixels per value (default: automatic)")->check(in_range(0, 256));
+  viz->add_option("--scale", v->scale, "pixels per value (default: automatic)")->check(in_range(0, 256, false, true));
   viz->add_option("--dataset", v->dataset, "fashion-mnist or a directory of MNIST-format files")
       ->capture_default_str();
   viz->add_flag("--raw", v->raw, "take IMAGE as it is (see cortex predict --help)");

@@ -12,6 +12,8 @@
 #
 #   sudo bash scripts/fresh-machine-check.sh [--keep] [--dir /var/tmp/cortex-fresh]
 set -uo pipefail
+# The whole script is one block, read before it runs: editing the file meanwhile cannot derail a run.
+{
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 repo=$PWD
 work=/var/tmp/cortex-fresh
@@ -19,11 +21,17 @@ keep=0
 while (($#)); do
   case $1 in
     --keep) keep=1; shift ;;
-    --dir) work=${2:?--dir needs a value}; shift 2 ;;
+    --dir) work=$(realpath -m "${2:?--dir needs a value}"); shift 2 ;;
     *) echo "fresh-machine-check: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
 ((EUID == 0)) || { echo "fresh-machine-check: run as root (it uses mmdebstrap, mount and chroot)" >&2; exit 1; }
+# The folder is emptied before and after: only one this script made (its marker inside) or a new one.
+marker=.cortex-fresh-machine-check
+if [[ -e $work && ! -e $work/$marker ]] && [[ -n $(ls -A "$work" 2>/dev/null) || ! -d $work ]]; then
+  echo "fresh-machine-check: $work exists and was not made by this script; give an empty or new --dir" >&2
+  exit 1
+fi
 log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*"; }
 
 mounted=()
@@ -34,9 +42,8 @@ unmount_all() {
 }
 cleanup() {
   unmount_all
-  ((keep)) || rm -rf --one-file-system "$work"
+  ((keep)) || [[ ! -e $work/$marker ]] || rm -rf --one-file-system "$work"
 }
-trap cleanup EXIT
 
 # mount_root ROOT: what a chroot needs to run apt, compilers, tests and a headless browser.
 mount_root() {
@@ -71,8 +78,9 @@ sources=$(
 start=$(date +%s)
 # A run that was killed may have left its mounts behind.
 findmnt -rn -o TARGET | grep "^$work/" | sort -r | xargs -r -n1 umount -l 2>/dev/null
-rm -rf --one-file-system "$work"
-mkdir -p "$work"
+[[ -e $work/$marker ]] && rm -rf --one-file-system "$work"
+mkdir -p "$work" && touch "$work/$marker"
+trap cleanup EXIT
 base=$work/base
 log "making a minimal Debian 12 root in $base"
 mmdebstrap --variant=minbase --quiet bookworm "$base" - <<<"$sources" >"$work/mmdebstrap.log" 2>&1 ||
@@ -86,7 +94,8 @@ mount_root "$root"
 log "installing make and git, nothing else"
 in_root "$root" 'apt-get update -qq && apt-get install -y -qq --no-install-recommends make git' >"$work/base-packages.log" 2>&1 ||
   { echo "fresh-machine-check: installing make and git failed: $(tail -20 "$work/base-packages.log")" >&2; exit 1; }
-git clone -q --no-hardlinks "$repo" "$root/root/cortex" && git -C "$root/root/cortex" checkout -q "$(git rev-parse HEAD)"
+git clone -q --no-hardlinks "$repo" "$root/root/cortex" && git -C "$root/root/cortex" checkout -q "$(git rev-parse HEAD)" ||
+  { echo "fresh-machine-check: cannot clone $repo into the root" >&2; exit 1; }
 log "cloned $(git rev-parse --short HEAD) into the root"
 
 t0=$(date +%s)
@@ -140,6 +149,8 @@ echo "  .deb installed in a fresh root (cortex runs, find_package(Cortex) builds
 echo "  wall time: $(($(date +%s) - start)) s; logs in $work (kept with --keep)"
 for f in demo test bench package deb; do
   rc_var=${f}_rc
-  [[ ${!rc_var} -eq 0 ]] || { echo "--- the end of $f.log:"; tail -30 "$work/$f.log"; }
+  [[ ${!rc_var} -eq 0 || ! -f $work/$f.log ]] || { echo "--- the end of $f.log:"; tail -30 "$work/$f.log"; }
 done
 ((demo_rc == 0 && test_rc == 0 && bench_rc == 0 && package_rc == 0 && deb_rc == 0))
+exit
+}

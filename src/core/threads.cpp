@@ -4,9 +4,11 @@
 
 #include <fcntl.h>
 #include <omp.h>
+#include <sched.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -23,17 +25,27 @@ int num_threads() { return omp_get_max_threads(); }
 
 namespace {
 
-// "procs_running N" of /proc/stat: the runnable tasks, this one included; -1 if unreadable.
-int procs_running() {
-  char buf[16384];
-  const int fd = open("/proc/stat", O_RDONLY | O_CLOEXEC);
+// The runnable tasks, this one included: the R of /proc/loadavg's "R/T" field
+// (a short file, unlike /proc/stat); -1 if unreadable.
+int runnable_tasks() {
+  char buf[256];
+  const int fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
   if (fd < 0) return -1;
   const ssize_t n = read(fd, buf, sizeof buf - 1);
   close(fd);
   if (n <= 0) return -1;
   buf[n] = '\0';
-  const char* p = std::strstr(buf, "procs_running ");
-  return p ? std::atoi(p + 14) : -1;
+  const char* slash = std::strchr(buf, '/');
+  if (!slash) return -1;
+  const char* p = slash;
+  while (p > buf && p[-1] >= '0' && p[-1] <= '9') --p;
+  return p == slash ? -1 : std::atoi(p);
+}
+
+// The cores this process may run on.
+int usable_cpus() {
+  cpu_set_t set;
+  return sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
 }
 
 }  // namespace
@@ -44,15 +56,18 @@ std::string adapt_openmp_wait(char** argv) {
     setenv("CORTEX_OMP_WAIT", "as set in the environment", 1);
     return "as set in the environment";
   }
+  // Cores our threads leave free: one other busy task beyond them and a spinning thread costs someone a core.
+  const int spare = std::max(0, usable_cpus() - num_threads());
   int others = 0, looks = 0;
   for (; looks < 8; ++looks) {
-    const int running = procs_running();
+    const int running = runnable_tasks();
     if (running < 0) break;
     others += running - 1;
     const timespec pause{0, 2'000'000};
     nanosleep(&pause, nullptr);
   }
-  if (looks < 8 || others * 4 < looks * 3) {  // under 0.75 other runnable tasks on average
+  // Contended: on average at least 0.75 more runnable tasks than spare cores.
+  if (looks < 8 || others * 4 < (spare * 4 + 3) * looks) {
     const char* chosen = "libgomp's default spin (no other busy process at start)";
     setenv("CORTEX_OMP_WAIT", chosen, 1);
     return chosen;

@@ -5,7 +5,8 @@
 set -uo pipefail
 cortex=${1:?usage: cli_smoke.sh PATH_TO_CORTEX}
 dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
+busy=()
+trap 'kill "${busy[@]}" 2>/dev/null; rm -rf "$dir"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 # expect_status RC WORDS CMD...: CMD exits RC (1: a handled error, 2: a usage error; never a
@@ -44,31 +45,23 @@ if [[ -d /usr/share/datasets/fashion-mnist ]]; then
   grep -q "^epoch,accuracy,loss,val_accuracy,val_loss" "$dir/h.csv" || fail "history header: $(head -1 "$dir/h.csv")"
   "$cortex" evaluate "$dir/m.cortex" --batch-size 500 --device cpu >"$dir/eval.log" || fail "evaluate"
   grep -q "^Test loss: " "$dir/eval.log" && grep -q "^Test accuracy: " "$dir/eval.log" || fail "evaluate output"
-  # A 56x56 grey PNG written with the standard library only.
-  /usr/bin/python3 - "$dir/img.png" <<'PY'
+  # PNGs written with the standard library only: a 56x56 grey ramp, and a tall colour
+  # photo (a dark garment on a light background).
+  /usr/bin/python3 - "$dir/img.png" "$dir/photo.png" <<'PY'
 import struct, sys, zlib
-w = h = 56
-raw = b"".join(b"\x00" + bytes((x * 4) % 256 for x in range(w)) for _ in range(h))
-def chunk(t, d): return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
-png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0)) \
-      + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
-open(sys.argv[1], "wb").write(png)
+def write_png(path, w, h, colour, pixel):
+    rows = b"".join(b"\x00" + bytes(c for x in range(w) for c in pixel(x, y)) for y in range(h))
+    def chunk(t, d): return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+    ihdr = struct.pack(">IIBBBBB", w, h, 8, 2 if colour else 0, 0, 0, 0)
+    open(path, "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(rows))
+                           + chunk(b"IEND", b""))
+write_png(sys.argv[1], 56, 56, False, lambda x, y: ((x * 4) % 256,))
+write_png(sys.argv[2], 120, 200, True,
+          lambda x, y: (40, 40, 60) if 30 <= x < 90 and 40 <= y < 170 else (235, 235, 230))
 PY
   "$cortex" predict "$dir/m.cortex" "$dir/img.png" >"$dir/pred.log" 2>"$dir/pred.err" || fail "predict"
   grep -q "img.png: .* (" "$dir/pred.log" || fail "predict output: $(cat "$dir/pred.log")"
   # A photo-sized picture of a light background: padded, inverted, said in one line; --raw takes it as it is.
-  /usr/bin/python3 - "$dir/photo.png" <<'PY'
-import struct, sys, zlib
-w, h = 120, 200  # a tall colour photo: a dark garment on a light background
-rows = []
-for y in range(h):
-    px = [(40, 40, 60) if 30 <= x < 90 and 40 <= y < 170 else (235, 235, 230) for x in range(w)]
-    rows.append(b"\x00" + bytes(c for p in px for c in p))
-def chunk(t, d): return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
-png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) \
-      + chunk(b"IDAT", zlib.compress(b"".join(rows))) + chunk(b"IEND", b"")
-open(sys.argv[1], "wb").write(png)
-PY
   "$cortex" predict "$dir/m.cortex" "$dir/photo.png" >"$dir/pred.log" 2>"$dir/pred.err" || fail "predict photo"
   grep -q "photo.png: 120x200 RGB: light background inverted, padded to 200x200, resized to 28x28, made grey" \
     "$dir/pred.err" || fail "predict photo note: $(cat "$dir/pred.err")"
@@ -111,13 +104,17 @@ PY
 
   # A recorded run, its report, and the page rebuilt from the directory alone.
   # Beside two busy processes, OpenMP's threads get a short spin (the command restarts itself to set it).
-  bash -c 'while :; do :; done' & busy1=$!
-  bash -c 'while :; do :; done' & busy2=$!
+  for i in 1 2; do
+    bash -c 'while :; do :; done' &
+    busy+=($!)
+  done
   sleep 0.2
-  "$cortex" train --epochs 2 --max-steps 2 --batch-size 32 --verbose 0 --output "$dir/r.cortex" --report-dir "$dir/run" \
+  env -u GOMP_SPINCOUNT -u OMP_WAIT_POLICY -u CORTEX_OMP_WAIT \
+    "$cortex" train --epochs 2 --max-steps 2 --batch-size 32 --verbose 0 --output "$dir/r.cortex" --report-dir "$dir/run" \
     >"$dir/run.log" 2>&1
   rc=$?
-  kill $busy1 $busy2
+  kill "${busy[@]}"
+  busy=()
   ((rc == 0)) || fail "train --report-dir: $(cat "$dir/run.log")"
   grep -q '"openmp wait": "short spin, GOMP_SPINCOUNT=1000' "$dir/run/settings.json" ||
     fail "no short spin beside busy processes: $(grep openmp "$dir/run/settings.json")"

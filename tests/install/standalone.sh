@@ -21,8 +21,8 @@ for f in bin/cortex include/cortex/cortex.h lib/cmake/Cortex/CortexConfig.cmake 
          lib/cmake/Cortex/CortexTargets.cmake lib/pkgconfig/cortex.pc lib/libcortex_core.a lib/libcortex_train.a; do
   [[ -e $prefix/$f ]] || fail "the install has no $f"
 done
-# Public headers never bring oneDNN, CUDA or CLI11 with them.
-bad=$(grep -rlE '#include *[<"](dnnl|oneapi|cuda|cublas|cudnn|CLI/)' "$prefix/include" || true)
+# Public headers never bring oneDNN, CUDA, CLI11, OpenMP, zlib, libpng or nlohmann-json with them.
+bad=$(grep -rlE '#include *[<"](dnnl|oneapi|cuda|cublas|cudnn|CLI/|omp\.h|zlib|png|nlohmann)' "$prefix/include" || true)
 [[ -z $bad ]] || fail "public headers include third-party headers: $bad"
 "$prefix/bin/cortex" --help >"$dir/help.log" 2>&1 || fail "the installed cortex --help: $(cat "$dir/help.log")"
 

@@ -4,9 +4,9 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
-#include <fstream>
-#include <iterator>
+#include <functional>
 
 #include "support.h"
 #include "support/check.h"
@@ -14,6 +14,7 @@
 namespace cortex::train {
 namespace {
 
+using testing::read_file;
 using testing::temp_path;
 using testing::tiny_data;
 using testing::tiny_model;
@@ -36,11 +37,6 @@ class AtBatch : public Callback {
   std::function<void(Model&)> act_;
   bool done_ = false;
 };
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 TEST(Interrupt, EndsFitAfterTheBatchAndRecordsWhere) {
   auto m = tiny_model(3);
@@ -66,8 +62,10 @@ TEST(Interrupt, EndsFitAfterTheBatchAndRecordsWhere) {
 TEST(Interrupt, SignalEndsFitAndRestoresTheHandler) {
   auto m = tiny_model(4);
   auto [x, y] = tiny_data(80);
-  struct sigaction before = {};
-  sigaction(SIGINT, nullptr, &before);
+  // A suite started with SIGINT ignored (nohup, a background job) would keep ignoring it: start from the default.
+  struct sigaction before = {}, inherited = {};
+  before.sa_handler = SIG_DFL;
+  sigaction(SIGINT, &before, &inherited);
   auto ctrl_c = std::make_shared<AtBatch>(2, [](Model&) { raise(SIGINT); });
   auto on_signal = std::make_shared<InterruptOnSignal>();
   History h = m->fit(x, y, {.batch_size = 8, .epochs = 3, .verbose = 0, .callbacks = {ctrl_c, on_signal}});
@@ -78,6 +76,33 @@ TEST(Interrupt, SignalEndsFitAndRestoresTheHandler) {
   struct sigaction after = {};
   sigaction(SIGINT, nullptr, &after);
   EXPECT_EQ(after.sa_handler, before.sa_handler);  // a second Ctrl-C now does what it did before fit
+  sigaction(SIGINT, &inherited, nullptr);
+}
+
+TEST(Interrupt, AFitThatThrowsLeavesNoHandlerBehind) {
+  auto m = tiny_model(8);
+  auto [x, y] = tiny_data(80);
+  struct sigaction dfl = {}, inherited = {}, now = {};
+  dfl.sa_handler = SIG_DFL;
+  sigaction(SIGINT, &dfl, &inherited);
+  auto on_signal = std::make_shared<InterruptOnSignal>();
+  auto boom = std::make_shared<AtBatch>(1, [](Model&) { fail<ValueError>("boom"); });
+  EXPECT_THROW(m->fit(x, y, {.batch_size = 8, .epochs = 1, .verbose = 0, .callbacks = {boom, on_signal}}), ValueError);
+  // The same callback in the next fit: a signal still ends it, and afterwards SIGINT does
+  // what it did before either fit (not the handler the first fit left in place).
+  auto ctrl_c = std::make_shared<AtBatch>(2, [](Model&) { raise(SIGINT); });
+  History h = m->fit(x, y, {.batch_size = 8, .epochs = 1, .verbose = 0, .callbacks = {ctrl_c, on_signal}});
+  ASSERT_TRUE(h.interrupted);
+  sigaction(SIGINT, nullptr, &now);
+  EXPECT_EQ(now.sa_handler, SIG_DFL);
+  {  // A callback dropped after a throw puts the handler back as it goes.
+    auto dropped = std::make_shared<InterruptOnSignal>();
+    auto boom2 = std::make_shared<AtBatch>(1, [](Model&) { fail<ValueError>("boom"); });
+    EXPECT_THROW(m->fit(x, y, {.batch_size = 8, .epochs = 1, .verbose = 0, .callbacks = {boom2, dropped}}), ValueError);
+  }
+  sigaction(SIGINT, nullptr, &now);
+  EXPECT_EQ(now.sa_handler, SIG_DFL);
+  sigaction(SIGINT, &inherited, nullptr);
 }
 
 TEST(Interrupt, TheRunsRecordAndReportSayWhereItStopped) {

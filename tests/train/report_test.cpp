@@ -15,12 +15,8 @@
 namespace cortex::train {
 namespace {
 
+using testing::read_file;
 using testing::temp_path;
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
 
 std::string unbase64(const std::string& s) {
   auto value = [](char c) -> int {

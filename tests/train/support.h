@@ -2,6 +2,8 @@
 #pragma once
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 
@@ -26,6 +28,11 @@ inline std::pair<Tensor, Tensor> tiny_data(std::int64_t n, std::uint64_t seed = 
   Tensor x = randn({n, 4}, g);
   Tensor labels = argmax(x.slice(1, 0, 3), 1);
   return {x, data::to_categorical(labels, 3)};
+}
+
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 inline std::string temp_path(const std::string& name) {

@@ -14,7 +14,8 @@ int num_threads();
 // process the spinning takes the core that process, or our other thread,
 // needed (the lecture CNN trained 1.5x slower, bench/omp_wait.sh). A short spin
 // wins there and loses about 6 % alone, so this looks at the machine once: if
-// other processes are runnable (8 looks at /proc/stat over 16 ms), it sets
+// more tasks are runnable than the cores our threads leave free (8 looks at
+// /proc/loadavg over 16 ms), it sets
 // GOMP_SPINCOUNT=1000 and restarts the program with execv (libgomp reads its
 // settings only when it loads); otherwise it leaves libgomp's default. A
 // GOMP_SPINCOUNT or OMP_WAIT_POLICY already set is kept. Call it first thing

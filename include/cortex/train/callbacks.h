@@ -58,6 +58,7 @@ class ProgressBar : public Callback {
 // fit at a time should carry this callback.
 class InterruptOnSignal : public Callback {
  public:
+  ~InterruptOnSignal() override;  // puts the handlers back if fit threw before on_train_end
   void on_train_begin(Model&) override;
   void on_batch_end(Model& model, std::int64_t batch, const Logs& logs) override;
   void on_epoch_end(Model& model, int epoch, Logs& logs) override;
@@ -66,6 +67,7 @@ class InterruptOnSignal : public Callback {
 
  private:
   void check(Model& model);
+  void restore();
   int signal_ = 0;
 };
 
