@@ -94,9 +94,14 @@ void backward(const Tensor& root, const Tensor& grad_in, bool retain_graph) {
 
   // Pass 2: run each node when its gradient is complete. A node that is reached
   // but receives no gradient is skipped, and so are the edges below it.
-  std::unordered_map<Node*, Tensor> buffer;
+  // Each node's gradients, one per output, summed as they arrive.
+  std::unordered_map<Node*, std::vector<Tensor>> buffer;
   std::vector<std::shared_ptr<Node>> ready{root.grad_fn()};
-  buffer[root.grad_fn().get()] = grad;
+  {
+    auto& slots = buffer[root.grad_fn().get()];
+    slots.resize(root.grad_fn()->num_outputs());
+    slots.at(root.output_nr()) = grad;
+  }
   std::vector<Node*> skipped;
   auto arrived = [&](const std::shared_ptr<Node>& next) {
     if (--pending[next.get()] > 0) return;
@@ -114,14 +119,14 @@ void backward(const Tensor& root, const Tensor& grad_in, bool retain_graph) {
     }
     std::shared_ptr<Node> node = std::move(ready.back());
     ready.pop_back();
-    Tensor g = std::move(buffer[node.get()]);
+    std::vector<Tensor> g = std::move(buffer[node.get()]);
     buffer.erase(node.get());
     std::vector<Tensor> grads;
     {
       profiler::Scope scope(profiler::enabled() ? node->name() + " backward" : std::string());
       grads = node->apply(g);
     }
-    g = Tensor();
+    g.clear();
     if (!retain_graph) node->release();
     const auto& edges = node->edges();
     if (grads.size() != edges.size())
@@ -135,7 +140,9 @@ void backward(const Tensor& root, const Tensor& grad_in, bool retain_graph) {
         if (e.leaf) {
           accumulate_leaf(e.leaf, std::move(grads[i]));
         } else {
-          Tensor& slot = buffer[e.node.get()];
+          auto& slots = buffer[e.node.get()];
+          slots.resize(e.node->num_outputs());
+          Tensor& slot = slots.at(e.output_nr);
           slot = slot.defined() ? add(slot, grads[i]) : std::move(grads[i]);
         }
       }

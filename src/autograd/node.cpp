@@ -7,9 +7,14 @@ namespace cortex::autograd {
 
 Node::Node(std::string name, const std::vector<Tensor>& inputs, const Tensor& output, BackwardFn backward,
            const std::vector<Tensor>& saved)
-    : name_(std::move(name)), backward_(std::move(backward)) {
+    : Node(std::move(name), inputs, std::vector<Tensor>{output},
+           [fn = std::move(backward)](const std::vector<Tensor>& g) { return fn(g[0]); }, saved) {}
+
+Node::Node(std::string name, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs,
+           MultiBackwardFn backward, const std::vector<Tensor>& saved)
+    : name_(std::move(name)), backward_(std::move(backward)), num_outputs_(static_cast<std::uint32_t>(outputs.size())) {
   edges_.reserve(inputs.size());
-  watched_.push_back({output.storage(), output.storage()->version()});
+  for (const Tensor& out : outputs) watched_.push_back({out.storage(), out.storage()->version()});
   for (const Tensor& t : saved)
     if (t.defined()) watched_.push_back({t.storage(), t.storage()->version()});
   for (const Tensor& in : inputs) {
@@ -20,8 +25,12 @@ Node::Node(std::string name, const std::vector<Tensor>& inputs, const Tensor& ou
       e.dtype = in.dtype();
       e.device = in.device();
       if (in.requires_grad()) {
-        if (in.grad_fn()) e.node = in.grad_fn();
-        else e.leaf = in.impl_ptr();
+        if (in.grad_fn()) {
+          e.node = in.grad_fn();
+          e.output_nr = in.output_nr();
+        } else {
+          e.leaf = in.impl_ptr();
+        }
       }
     }
     edges_.push_back(std::move(e));
@@ -43,7 +52,7 @@ Node::~Node() {
   }
 }
 
-std::vector<Tensor> Node::apply(const Tensor& grad_output) {
+std::vector<Tensor> Node::apply(const std::vector<Tensor>& grad_outputs) {
   if (released_)
     fail<AutogradError>("backward through ", name_,
                         " a second time: its saved tensors were freed by the first backward "
@@ -54,7 +63,7 @@ std::vector<Tensor> Node::apply(const Tensor& grad_output) {
       fail<AutogradError>(name_, " backward needs a tensor that was modified in place (copy_ or fill_) after ",
                           name_, " ran; its gradient would be wrong. Modify a clone, or run backward first");
   }
-  return backward_(grad_output);
+  return backward_(grad_outputs);
 }
 
 bool needs_grad(std::initializer_list<const Tensor*> inputs) {
@@ -76,6 +85,14 @@ Tensor record(const char* name, Tensor output, const std::vector<Tensor>& inputs
   if (!needs_grad(inputs)) return output;
   output.set_grad_fn(std::make_shared<Node>(name, inputs, output, std::move(backward), saved));
   return output;
+}
+
+std::vector<Tensor> record_outputs(const char* name, std::vector<Tensor> outputs, const std::vector<Tensor>& inputs,
+                                   MultiBackwardFn backward, const std::vector<Tensor>& saved) {
+  if (!needs_grad(inputs)) return outputs;
+  auto node = std::make_shared<Node>(name, inputs, outputs, std::move(backward), saved);
+  for (std::size_t i = 0; i < outputs.size(); ++i) outputs[i].set_grad_fn(node, static_cast<std::uint32_t>(i));
+  return outputs;
 }
 
 }  // namespace cortex::autograd

@@ -128,12 +128,15 @@ const std::shared_ptr<autograd::Node>& Tensor::grad_fn() const {
   return impl_->autograd->grad_fn;
 }
 
-void Tensor::set_grad_fn(std::shared_ptr<autograd::Node> fn) {
+void Tensor::set_grad_fn(std::shared_ptr<autograd::Node> fn, std::uint32_t output_nr) {
   check_defined("set_grad_fn()");
   if (!impl_->autograd) impl_->autograd = std::make_unique<AutogradMeta>();
   impl_->autograd->requires_grad = fn != nullptr;
   impl_->autograd->grad_fn = std::move(fn);
+  impl_->autograd->output_nr = output_nr;
 }
+
+std::uint32_t Tensor::output_nr() const { return impl_ && impl_->autograd ? impl_->autograd->output_nr : 0; }
 
 Tensor Tensor::detach() const {
   check_defined("detach()");

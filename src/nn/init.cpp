@@ -54,13 +54,14 @@ Tensor orthogonal(const Shape& shape, Generator& gen) {
 }
 
 const char* kNames = "glorot_uniform, glorot_normal, he_uniform, he_normal, lecun_uniform, lecun_normal, "
-                     "orthogonal, zeros, ones, constant:<value>";
+                     "orthogonal, uniform (U(-0.05, 0.05), Keras's RandomUniform), zeros, ones, constant:<value>";
 
 }  // namespace
 
 void check_initializer(const std::string& name, const std::string& layer) {
   static const std::vector<std::string> known = {"glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
-                                                 "lecun_uniform", "lecun_normal", "orthogonal", "zeros", "ones"};
+                                                 "lecun_uniform", "lecun_normal", "orthogonal", "uniform", "zeros",
+                                                 "ones"};
   if (name.rfind("constant:", 0) == 0) return;
   for (const auto& k : known)
     if (k == name) return;
@@ -88,6 +89,8 @@ Tensor initialize(const std::string& name, const Shape& shape, Generator& gen, D
     t = truncated_normal(shape, std::sqrt(1.0 / fan_in), gen);
   } else if (name == "orthogonal") {
     t = orthogonal(shape, gen);
+  } else if (name == "uniform") {
+    t = uniform(shape, -0.05, 0.05, gen, DType::f64);
   } else if (name == "zeros") {
     t = zeros(shape, DType::f64);
   } else if (name == "ones") {

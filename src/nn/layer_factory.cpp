@@ -2,11 +2,15 @@
 #include <nlohmann/json.hpp>
 
 #include <array>
+#include <functional>
+#include <map>
+#include <mutex>
 #include <type_traits>
 #include <vector>
 
 #include "cortex/io/json_depth.h"
 #include "cortex/nn/layers.h"
+#include "cortex/nn/recurrent.h"
 #include "cortex/nn/sequential.h"
 
 namespace cortex::nn {
@@ -60,14 +64,57 @@ Options read_weight_options(const nlohmann::json& c, Options o) {
   return o;
 }
 
-std::shared_ptr<Module> build(const std::string& type, const nlohmann::json& c) {
-  if (!c.is_object()) fail<ValueError>("layer ", type, ": config must be a JSON object, got ", c.dump());
-  if (type == "Dense") {
+RecurrentOptions read_recurrent(const nlohmann::json& c) {
+  RecurrentOptions o;
+  o.units = required<std::int64_t>(c, "units");
+  o.activation = get(c, "activation", o.activation);
+  o.recurrent_activation = get(c, "recurrent_activation", o.recurrent_activation);
+  o.use_bias = get(c, "use_bias", o.use_bias);
+  o.kernel_initializer = get(c, "kernel_initializer", o.kernel_initializer);
+  o.recurrent_initializer = get(c, "recurrent_initializer", o.recurrent_initializer);
+  o.bias_initializer = get(c, "bias_initializer", o.bias_initializer);
+  o.unit_forget_bias = get(c, "unit_forget_bias", o.unit_forget_bias);
+  o.reset_after = get(c, "reset_after", o.reset_after);
+  o.dropout = get(c, "dropout", o.dropout);
+  o.recurrent_dropout = get(c, "recurrent_dropout", o.recurrent_dropout);
+  o.return_sequences = get(c, "return_sequences", o.return_sequences);
+  o.return_state = get(c, "return_state", o.return_state);
+  o.go_backwards = get(c, "go_backwards", o.go_backwards);
+  o.unroll = get(c, "unroll", o.unroll);
+  return o;
+}
+
+// A wrapped layer: {"class_name": ..., "config": {...}}.
+std::shared_ptr<Module> inner_layer(const nlohmann::json& c, const char* who) {
+  const nlohmann::json& l = c.at("layer");
+  if (!l.is_object() || !l.contains("class_name") || !l.at("class_name").is_string())
+    fail<ValueError>(who, " config expects 'layer': {\"class_name\": ..., \"config\": ...}, got ", l.dump());
+  return layer_from_config(l.at("class_name").get<std::string>(), l.contains("config") ? l.at("config").dump() : "{}");
+}
+
+using Reader = std::function<std::shared_ptr<Module>(const nlohmann::json&)>;
+
+std::map<std::string, Reader>& registry() {
+  static std::map<std::string, Reader> r;
+  return r;
+}
+std::mutex registry_mutex;
+
+template <typename L>
+Reader simple() {
+  return [](const nlohmann::json&) { return std::make_shared<L>(); };
+}
+
+// Cortex's own layers, each with the reader of its Keras config. Explicit
+// (static self-registration is dropped by static libraries).
+void register_layers() {
+  auto& r = registry();
+  r["Dense"] = [](const nlohmann::json& c) {
     DenseOptions o;
     o.units = required<std::int64_t>(c, "units");
     return std::make_shared<Dense>(read_weight_options(c, o));
-  }
-  if (type == "Conv2D") {
+  };
+  r["Conv2D"] = [](const nlohmann::json& c) {
     Conv2DOptions o;
     o.filters = required<std::int64_t>(c, "filters");
     o.kernel_size = get(c, "kernel_size", o.kernel_size);
@@ -76,31 +123,70 @@ std::shared_ptr<Module> build(const std::string& type, const nlohmann::json& c) 
     o.dilation_rate = get(c, "dilation_rate", o.dilation_rate);
     o.groups = get(c, "groups", o.groups);
     return std::make_shared<Conv2D>(read_weight_options(c, o));
-  }
-  if (type == "MaxPooling2D" || type == "AveragePooling2D") {
+  };
+  auto pool = [](const nlohmann::json& c) {
     Pool2DOptions d;
-    Pool2DOptions o{.pool_size = get(c, "pool_size", d.pool_size), .strides = get(c, "strides", d.strides),
-                    .padding = get(c, "padding", d.padding)};
-    if (type == "MaxPooling2D") return std::make_shared<MaxPooling2D>(o);
-    return std::make_shared<AveragePooling2D>(o);
-  }
-  if (type == "GlobalAveragePooling2D") return std::make_shared<GlobalAveragePooling2D>();
-  if (type == "Dropout") return std::make_shared<Dropout>(required<double>(c, "rate"));
-  if (type == "Flatten") return std::make_shared<Flatten>();
-  if (type == "Reshape") return std::make_shared<Reshape>(required<Shape>(c, "target_shape"));
-  if (type == "Activation" || type == "ReLU" || type == "Softmax") {
-    std::string fallback = type == "ReLU" ? "relu" : type == "Softmax" ? "softmax" : "linear";
-    return std::make_shared<Activation>(get(c, "activation", fallback), type);
-  }
-  if (type == "BatchNormalization") {
+    return Pool2DOptions{.pool_size = get(c, "pool_size", d.pool_size), .strides = get(c, "strides", d.strides),
+                         .padding = get(c, "padding", d.padding)};
+  };
+  r["MaxPooling2D"] = [pool](const nlohmann::json& c) { return std::make_shared<MaxPooling2D>(pool(c)); };
+  r["AveragePooling2D"] = [pool](const nlohmann::json& c) { return std::make_shared<AveragePooling2D>(pool(c)); };
+  r["GlobalAveragePooling2D"] = simple<GlobalAveragePooling2D>();
+  r["Dropout"] = [](const nlohmann::json& c) { return std::make_shared<Dropout>(required<double>(c, "rate")); };
+  r["Flatten"] = simple<Flatten>();
+  r["Reshape"] = [](const nlohmann::json& c) { return std::make_shared<Reshape>(required<Shape>(c, "target_shape")); };
+  for (const auto& [type, fallback] : {std::pair<std::string, std::string>{"Activation", "linear"},
+                                       {"ReLU", "relu"}, {"Softmax", "softmax"}})
+    r[type] = [type, fallback](const nlohmann::json& c) {
+      return std::make_shared<Activation>(get(c, "activation", fallback), type);
+    };
+  r["BatchNormalization"] = [](const nlohmann::json& c) {
     BatchNormalizationOptions d;
     return std::make_shared<BatchNormalization>(BatchNormalizationOptions{
         .momentum = get(c, "momentum", d.momentum), .epsilon = get(c, "epsilon", d.epsilon),
         .center = get(c, "center", d.center), .scale = get(c, "scale", d.scale)});
+  };
+  r["SimpleRNN"] = [](const nlohmann::json& c) { return std::make_shared<SimpleRNN>(read_recurrent(c)); };
+  r["LSTM"] = [](const nlohmann::json& c) { return std::make_shared<LSTM>(read_recurrent(c)); };
+  r["GRU"] = [](const nlohmann::json& c) { return std::make_shared<GRU>(read_recurrent(c)); };
+  r["Embedding"] = [](const nlohmann::json& c) {
+    EmbeddingOptions d;
+    return std::make_shared<Embedding>(EmbeddingOptions{
+        .input_dim = required<std::int64_t>(c, "input_dim"), .output_dim = required<std::int64_t>(c, "output_dim"),
+        .embeddings_initializer = get(c, "embeddings_initializer", d.embeddings_initializer),
+        .mask_zero = get(c, "mask_zero", d.mask_zero)});
+  };
+  r["Masking"] = [](const nlohmann::json& c) { return std::make_shared<Masking>(get(c, "mask_value", 0.0)); };
+  r["RepeatVector"] = [](const nlohmann::json& c) { return std::make_shared<RepeatVector>(required<std::int64_t>(c, "n")); };
+  r["TimeDistributed"] = [](const nlohmann::json& c) {
+    return std::make_shared<TimeDistributed>(inner_layer(c, "TimeDistributed"));
+  };
+  r["Bidirectional"] = [](const nlohmann::json& c) {
+    auto inner = std::dynamic_pointer_cast<Recurrent>(inner_layer(c, "Bidirectional"));
+    if (!inner) fail<ValueError>("Bidirectional config expects a recurrent layer (SimpleRNN, LSTM, GRU), got ", c.at("layer").dump());
+    return std::make_shared<Bidirectional>(inner, get(c, "merge_mode", std::string("concat")));
+  };
+}
+
+const std::map<std::string, Reader>& layers() {
+  static std::once_flag once;
+  std::call_once(once, register_layers);
+  return registry();
+}
+
+std::shared_ptr<Module> build(const std::string& type, const nlohmann::json& c) {
+  if (!c.is_object()) fail<ValueError>("layer ", type, ": config must be a JSON object, got ", c.dump());
+  std::unique_lock lock(registry_mutex);
+  const auto& known = layers();
+  auto it = known.find(type);
+  if (it == known.end()) {
+    std::string names;
+    for (const auto& [name, reader] : known) names += (names.empty() ? "" : ", ") + name;
+    fail<ValueError>("unknown layer type '", type, "'; expected one of ", names);
   }
-  fail<ValueError>("unknown layer type '", type,
-                   "'; expected Dense, Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Dropout, "
-                   "Flatten, Reshape, Activation, ReLU, Softmax or BatchNormalization");
+  Reader reader = it->second;
+  lock.unlock();
+  return reader(c);
 }
 
 }  // namespace
@@ -111,6 +197,13 @@ std::shared_ptr<Module> layer_from_config(const std::string& type, const std::st
   } catch (const nlohmann::json::exception& e) {
     fail<ValueError>("layer ", type, ": bad config ", config_json, " (", e.what(), ")");
   }
+}
+
+void register_layer(const std::string& type, std::function<std::shared_ptr<Module>(const std::string&)> from_config) {
+  if (type.empty() || !from_config) fail<ValueError>("register_layer expects a type name and a reader");
+  std::lock_guard lock(registry_mutex);
+  layers();
+  registry()[type] = [fn = std::move(from_config)](const nlohmann::json& c) { return fn(c.dump()); };
 }
 
 }  // namespace cortex::nn

@@ -33,14 +33,39 @@ void move_in_place(Tensor& t, Device device) {
 
 Module::Module(std::string type) : type_(std::move(type)), name_(snake_case(type_)) {}
 
-Tensor Module::operator()(const Tensor& x) {
-  if (!x.defined()) fail<ValueError>(type_, " '", name_, "' got an undefined input tensor");
+Tensor Module::operator()(const Tensor& x) { return call({.inputs = {x}}).tensors.at(0); }
+
+Outputs Module::call(const Call& c) {
+  if (c.inputs.empty()) fail<ValueError>(type_, " '", name_, "' was called without inputs");
+  for (const Tensor& x : c.inputs)
+    if (!x.defined()) fail<ValueError>(type_, " '", name_, "' got an undefined input tensor");
+  if (!c.masks.empty() && c.masks.size() != c.inputs.size())
+    fail<ValueError>(type_, " '", name_, "' expects one mask per input (", c.inputs.size(), "), got ", c.masks.size());
+  const Tensor& x = c.inputs[0];
   check_input(x);
   build(x.shape());
   profiler::Scope scope(profiler::enabled() ? name_ + " forward" : std::string());
-  Tensor y = forward(x);
-  for (const auto& [id, hook] : hooks_) hook(*this, x, y);
-  return y;
+  Outputs out = call_impl(c);
+  if (out.tensors.empty()) fail<ValueError>(type_, " '", name_, "' returned no outputs");
+  out.masks.resize(out.tensors.size());
+  for (const auto& [id, hook] : hooks_) hook(*this, x, out.tensors[0]);
+  return out;
+}
+
+void fail_unsupported_mask(const Module& m) {
+  fail<ValueError>(m.type(), " '", m.name(), "' does not support masking, but its input carries a mask (from an "
+                   "Embedding with mask_zero or a Masking layer before it); put a layer that consumes the mask "
+                   "(a recurrent layer) in between");
+}
+
+Outputs Module::call_impl(const Call& c) {
+  if (c.inputs.size() != 1)
+    fail<ValueError>(type_, " '", name_, "' takes one input, got ", c.inputs.size());
+  if (!c.initial_state.empty())
+    fail<ValueError>(type_, " '", name_, "' takes no initial state, got ", c.initial_state.size());
+  const Tensor mask = c.masks.empty() ? Tensor() : c.masks[0];
+  if (mask.defined() && !supports_masking()) fail_unsupported_mask(*this);
+  return {{forward(c.inputs[0])}, {mask}};
 }
 
 int Module::add_forward_hook(ForwardHook hook) {

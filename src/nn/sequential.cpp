@@ -63,8 +63,7 @@ void Sequential::build_impl(const Shape& input_shape) {
   eval();
   Shape probe = input_shape;
   probe[0] = 1;
-  Tensor x = zeros(probe, DType::f32, device());
-  for (auto& l : layers_) x = (*l)(x);
+  run(zeros(probe, DType::f32, device()), layers_.size());
   train(was_training);
 }
 
@@ -79,11 +78,19 @@ void Sequential::check_input(const Tensor& x) const {
   }
 }
 
-Tensor Sequential::forward(const Tensor& x) {
-  Tensor y = x;
-  for (auto& l : layers_) y = (*l)(y);
+Outputs Sequential::run(const Tensor& x, std::size_t count) {
+  Outputs y{{x}, {Tensor()}};
+  for (std::size_t i = 0; i < count; ++i) {
+    y = layers_[i]->call({.inputs = {y.tensors[0]}, .masks = {y.masks[0]}});
+    if (y.tensors.size() != 1)
+      fail<ValueError>("Sequential: layer '", layers_[i]->name(), "' returns ", y.tensors.size(),
+                       " tensors (return_state?); a Sequential passes one tensor from layer to layer: use the "
+                       "functional Model for layers with several outputs");
+  }
   return y;
 }
+
+Tensor Sequential::forward(const Tensor& x) { return run(x, layers_.size()).tensors[0]; }
 
 std::string Sequential::final_activation() const {
   if (layers_.empty()) return "";
@@ -96,9 +103,10 @@ Tensor Sequential::forward_logits(const Tensor& x) {
   if (last == nullptr) return (*this)(x);
   check_input(x);
   build(x.shape());
-  Tensor y = x;
-  for (std::size_t i = 0; i + 1 < layers_.size(); ++i) y = (*layers_[i])(y);
-  return last->call_linear(y);
+  Outputs y = run(x, layers_.size() - 1);
+  if (y.masks[0].defined() && !last->supports_masking())
+    fail_unsupported_mask(*last);
+  return last->call_linear(y.tensors[0]);
 }
 
 namespace {

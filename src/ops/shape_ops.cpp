@@ -17,6 +17,13 @@ Tensor window(const Tensor& t, int axis, std::int64_t start, std::int64_t len) {
   return t.as_strided(sh, t.strides(), t.offset() + start * t.strides()[axis]);
 }
 
+// The first defined gradient of a multi-output node (a node runs only when one arrived).
+const Tensor& first_defined(const std::vector<Tensor>& g) {
+  for (const Tensor& t : g)
+    if (t.defined()) return t;
+  fail<AutogradError>("a multi-output node ran without any gradient");
+}
+
 }  // namespace
 
 Tensor concat(const std::vector<Tensor>& tensors, std::int64_t axis_in) {
@@ -81,13 +88,44 @@ std::vector<Tensor> split(const Tensor& x, const std::vector<std::int64_t>& size
   if (total != x.shape()[axis])
     fail<ShapeError>("split expects sizes adding up to ", x.shape()[axis], " (axis ", axis, " of ",
                      shape_str(x.shape()), "), got ", total);
+  // One node for all the pieces: its backward concatenates their gradients
+  // (zeros for pieces nothing used), so splitting into T pieces costs O(T), not
+  // T full-size gradients.
   std::vector<Tensor> out;
   std::int64_t start = 0;
   for (auto s : sizes) {
-    out.push_back(x.slice(axis, start, start + s));
+    out.push_back(window(x, axis, start, s));
     start += s;
   }
-  return out;
+  return autograd::record_outputs("split", std::move(out), {x},
+                                  [axis, sizes, dt = x.dtype(), in = x.shape()](const std::vector<Tensor>& g) {
+                                    std::vector<Tensor> parts;
+                                    for (std::size_t i = 0; i < g.size(); ++i) {
+                                      Shape sh = in;
+                                      sh[axis] = sizes[i];
+                                      parts.push_back(g[i].defined() ? g[i] : zeros(sh, dt, first_defined(g).device()));
+                                    }
+                                    return std::vector<Tensor>{concat(parts, axis)};
+                                  });
+}
+
+std::vector<Tensor> unbind(const Tensor& x, std::int64_t axis_in) {
+  detail::check_defined(x, "unbind", "the input");
+  int axis = normalize_axis(axis_in, x.dim(), "unbind");
+  Shape sh = x.shape();
+  Strides st = x.strides();
+  const std::int64_t n = sh[axis];
+  sh.erase(sh.begin() + axis);
+  st.erase(st.begin() + axis);
+  std::vector<Tensor> out;
+  for (std::int64_t i = 0; i < n; ++i) out.push_back(x.as_strided(sh, st, x.offset() + i * x.strides()[axis]));
+  return autograd::record_outputs("unbind", std::move(out), {x},
+                                  [axis, sh, dt = x.dtype()](const std::vector<Tensor>& g) {
+                                    const Device device = first_defined(g).device();
+                                    std::vector<Tensor> parts;
+                                    for (const Tensor& gi : g) parts.push_back(gi.defined() ? gi : zeros(sh, dt, device));
+                                    return std::vector<Tensor>{stack(parts, axis)};
+                                  });
 }
 
 std::vector<Tensor> chunk(const Tensor& x, std::int64_t parts, std::int64_t axis_in) {

@@ -197,5 +197,33 @@ TEST(Autograd, LeafRulesAreEnforced) {
   EXPECT_EQ(x.item(), 4.0);
 }
 
+// A node with several outputs gets one gradient per output, undefined for the
+// ones nothing used, and runs once however many of its outputs are used.
+TEST(Autograd, MultiOutputNodeGetsOneGradientPerOutput) {
+  Tensor x = tensor({1, 2}).set_requires_grad(true);
+  int runs = 0;
+  std::vector<bool> seen;
+  std::vector<Tensor> outs = autograd::record_outputs(
+      "triple", {tensor({1, 2}), tensor({10, 20}), tensor({100, 200})}, {x},
+      [&](const std::vector<Tensor>& g) -> std::vector<Tensor> {
+        ++runs;
+        seen.clear();
+        Tensor dx = zeros({2});
+        for (std::size_t i = 0; i < g.size(); ++i) {
+          seen.push_back(g[i].defined());
+          if (g[i].defined()) dx = dx + g[i] * static_cast<double>(i + 1);
+        }
+        return {dx};
+      });
+  ASSERT_EQ(outs.size(), 3u);
+  EXPECT_EQ(outs[2].output_nr(), 2u);
+  EXPECT_EQ(outs[0].grad_fn(), outs[2].grad_fn());
+  sum(outs[2] * 2.0 + outs[0] * outs[2]).backward();
+  EXPECT_EQ(runs, 1);
+  EXPECT_EQ(seen, (std::vector<bool>{true, false, true}));
+  // d/dout0 = out2 = (100, 200) times 1; d/dout2 = 2 + out0 = (3, 4) times 3.
+  EXPECT_EQ(x.grad().to_vector<float>(), (std::vector<float>{109, 212}));
+}
+
 }  // namespace
 }  // namespace cortex

@@ -112,6 +112,19 @@ std::vector<GradCase> cases() {
       {"views", {{2, 3, 4}}, [](V x) {
          return x[0].permute({2, 0, 1}).reshape({4, 6}).slice(1, 1, 6, 2).transpose(0, 1).select(0, 1);
        }},
+      // Multi-output nodes: pieces used twice, out of order, or not at all.
+      {"split_some_pieces", {{3, 7}}, [](V x) {
+         std::vector<Tensor> p = split(x[0], {2, 1, 4}, 1);
+         return concat({p[2].slice(1, 0, 2) * p[0], p[0] * 3.0}, 1);
+       }},
+      {"unbind_steps", {{2, 4, 3}}, [](V x) {
+         std::vector<Tensor> t = unbind(x[0], 1);
+         return stack({t[3] * t[1], tanh(t[1]), t[0]}, 0);
+       }},
+      {"chunk_gates", {{2, 8}}, [](V x) {
+         std::vector<Tensor> g = chunk(x[0], 4, 1);
+         return sigmoid(g[0]) * tanh(g[2]) + sigmoid(g[1]);
+       }},
       {"expand_unsqueeze_flatten", {{3}}, [](V x) { return x[0].unsqueeze(0).expand({2, 3}).flatten() * 2.0; }},
       {"dropout_fixed_mask", {{50}}, [](V x) {
          Generator g(3);

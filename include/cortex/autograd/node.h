@@ -14,6 +14,9 @@ namespace cortex::autograd {
 // Maps the gradient of the node's output to one gradient per input
 // (an undefined Tensor where an input needs none). It captures what it saved.
 using BackwardFn = std::function<std::vector<Tensor>(const Tensor& grad_output)>;
+// The same for a node with several outputs (an LSTM's y, h and c; the steps of
+// unbind): one gradient per output, undefined for an output nothing used.
+using MultiBackwardFn = std::function<std::vector<Tensor>(const std::vector<Tensor>& grad_outputs)>;
 
 class Node {
  public:
@@ -22,6 +25,7 @@ class Node {
   struct Edge {
     std::shared_ptr<Node> node;
     std::shared_ptr<TensorImpl> leaf;
+    std::uint32_t output_nr = 0;  // which of `node`'s outputs the input was
     Shape shape;  // the input's shape, dtype and device, to check what backward returns
     DType dtype = DType::f32;
     Device device;
@@ -32,15 +36,20 @@ class Node {
   // versions: apply() refuses to run if any was overwritten since.
   Node(std::string name, const std::vector<Tensor>& inputs, const Tensor& output, BackwardFn backward,
        const std::vector<Tensor>& saved = {});
+  Node(std::string name, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs,
+       MultiBackwardFn backward, const std::vector<Tensor>& saved = {});
   ~Node();  // iterative: a chain of 100k nodes must not recurse
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
 
   const std::string& name() const { return name_; }
   const std::vector<Edge>& edges() const { return edges_; }
+  std::uint32_t num_outputs() const { return num_outputs_; }
 
-  // Runs the backward closure; throws AutogradError once released.
-  std::vector<Tensor> apply(const Tensor& grad_output);
+  // Runs the backward closure with one gradient per output (undefined where
+  // an output got none; a one-output node always gets a defined one);
+  // throws AutogradError once released.
+  std::vector<Tensor> apply(const std::vector<Tensor>& grad_outputs);
   // Frees the closure and everything it saved (after a backward without retain_graph).
   void release() { backward_ = nullptr; released_ = true; }
 
@@ -52,7 +61,8 @@ class Node {
   std::string name_;
   std::vector<Edge> edges_;
   std::vector<Watched> watched_;
-  BackwardFn backward_;
+  MultiBackwardFn backward_;
+  std::uint32_t num_outputs_ = 1;
   bool released_ = false;
 };
 
@@ -67,6 +77,10 @@ bool needs_grad(const std::vector<Tensor>& inputs);
 // watched for in-place writes like the inputs.
 Tensor record(const char* name, Tensor output, const std::vector<Tensor>& inputs, BackwardFn backward,
               const std::vector<Tensor>& saved = {});
+
+// record() for an op with several outputs: output i becomes output i of one node.
+std::vector<Tensor> record_outputs(const char* name, std::vector<Tensor> outputs, const std::vector<Tensor>& inputs,
+                                   MultiBackwardFn backward, const std::vector<Tensor>& saved = {});
 
 // The form to capture a tensor in a backward closure: same data, no history.
 inline Tensor save(const Tensor& t) { return t.defined() ? t.detach() : t; }

@@ -28,6 +28,7 @@ struct AutogradMeta {
   bool requires_grad = false;
   std::shared_ptr<class TensorImpl> grad;  // accumulated gradient (leaves)
   std::shared_ptr<autograd::Node> grad_fn;  // the node that made this tensor
+  std::uint32_t output_nr = 0;              // which of grad_fn's outputs it is
 };
 
 class TensorImpl {
@@ -82,7 +83,9 @@ class Tensor {
   void set_grad(const Tensor& grad);
   void zero_grad();  // drops the accumulated gradient
   const std::shared_ptr<autograd::Node>& grad_fn() const;
-  void set_grad_fn(std::shared_ptr<autograd::Node> fn);
+  // Makes this tensor output `output_nr` of the node `fn`.
+  void set_grad_fn(std::shared_ptr<autograd::Node> fn, std::uint32_t output_nr = 0);
+  std::uint32_t output_nr() const;  // which output of grad_fn() this is (0 for one-output nodes)
   Tensor detach() const;  // shares storage, no history
 
   // ---- autograd (defined in the autograd layer) ----

@@ -10,7 +10,7 @@ namespace cortex::nn {
 
 // A tensor of `shape` drawn by the named initialiser: glorot_uniform (Keras's
 // default), glorot_normal, he_uniform, he_normal, lecun_normal, lecun_uniform,
-// orthogonal, zeros, ones, or "constant:<value>". Fans follow Keras: for
+// orthogonal, uniform (Keras's RandomUniform: U(-0.05, 0.05)), zeros, ones, or "constant:<value>". Fans follow Keras: for
 // (in, out) and HWIO kernels, fan_in = in * receptive field, fan_out = out * receptive field.
 Tensor initialize(const std::string& name, const Shape& shape, Generator& gen, DType dtype = DType::f32);
 void check_initializer(const std::string& name, const std::string& layer);

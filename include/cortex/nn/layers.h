@@ -60,6 +60,7 @@ class Dense : public KernelLayer {
   std::string config_json() const override;
 
  protected:
+  bool supports_masking() const override { return true; }
   void build_impl(const Shape& input_shape) override;
   void check_input(const Tensor& x) const override;
   Tensor forward_linear(const Tensor& x) override;
@@ -147,6 +148,8 @@ class Dropout : public Module {
   Tensor forward(const Tensor& x) override;
   std::string config_json() const override;
   double rate() const { return rate_; }
+ protected:
+  bool supports_masking() const override { return true; }
  private:
   double rate_;
 };
@@ -174,6 +177,7 @@ class Activation : public Activated {
   const std::string& activation() const override { return name_; }
   std::string config_json() const override;
  protected:
+  bool supports_masking() const override { return true; }
   Tensor forward_linear(const Tensor& x) override { return x; }
  private:
   std::string name_;
@@ -204,6 +208,7 @@ class BatchNormalization : public Module {
   Tensor forward(const Tensor& x) override;
   std::string config_json() const override;
  protected:
+  bool supports_masking() const override { return true; }
   void build_impl(const Shape& input_shape) override;
   void check_input(const Tensor& x) const override;
  private:

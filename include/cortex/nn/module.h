@@ -16,6 +16,22 @@ namespace cortex::nn {
 
 using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 
+// One call of a layer with what travels with it (Keras's layer.__call__): the
+// inputs, a mask per input (undefined: none; masks over time steps are (N, T)
+// bool, true where the step is real), and the states a recurrent layer starts from.
+struct Call {
+  std::vector<Tensor> inputs;
+  std::vector<Tensor> masks = {};
+  std::vector<Tensor> initial_state = {};
+};
+
+// What a call gives back: its outputs (a recurrent layer with return_state
+// adds its final states) and a mask per output (undefined: none).
+struct Outputs {
+  std::vector<Tensor> tensors;
+  std::vector<Tensor> masks = {};
+};
+
 class Module {
  public:
   explicit Module(std::string type);
@@ -26,8 +42,14 @@ class Module {
   Module& operator=(Module&&) = default;
 
   // Builds on the first call (parameters sized from x), then runs forward.
+  // The first output of call({x}).
   Tensor operator()(const Tensor& x);
   virtual Tensor forward(const Tensor& x) = 0;
+  // The many-in / many-out call: checks the first input, builds from it, runs
+  // call_impl and the forward hooks. Every path into a layer goes through here.
+  Outputs call(const Call& c);
+  // Whether a one-in / one-out layer keeps the time steps, so that the input's mask holds for its output.
+  virtual bool supports_masking() const { return false; }
 
   // The layer's class name ("Dense") and its instance name ("dense_1").
   const std::string& type() const { return type_; }
@@ -90,6 +112,11 @@ class Module {
   std::size_t forward_hook_count() const { return hooks_.size(); }
 
  protected:
+  // The layer's work for one call. By default: one input, no initial state,
+  // y = forward(x); a mask on the input passes to the output when
+  // supports_masking(), and is an error otherwise (Keras's rule: a layer that
+  // cannot honour a mask must not silently drop it).
+  virtual Outputs call_impl(const Call& c);
   // Creates the parameters for inputs of `input_shape`; called once.
   virtual void build_impl(const Shape& input_shape) {}
   // Checks the input before forward; layers name themselves in the error.
@@ -117,5 +144,8 @@ class Module {
   std::map<int, ForwardHook> hooks_;
   int next_hook_ = 0;
 };
+
+// The error for a mask given to a layer that cannot honour it.
+[[noreturn]] void fail_unsupported_mask(const Module& m);
 
 }  // namespace cortex::nn

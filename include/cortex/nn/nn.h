@@ -4,5 +4,6 @@
 #include "cortex/nn/init.h"
 #include "cortex/nn/layers.h"
 #include "cortex/nn/module.h"
+#include "cortex/nn/recurrent.h"
 #include "cortex/nn/sequential.h"
 #include "cortex/nn/zoo.h"

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <concepts>
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <optional>
@@ -55,6 +56,8 @@ class Sequential : public Module {
   void check_input(const Tensor& x) const override;
 
  private:
+  // The first `count` layers on x, each given the mask the one before left.
+  Outputs run(const Tensor& x, std::size_t count);
   std::vector<std::shared_ptr<Module>> layers_;
   std::optional<Shape> input_shape_;
 };
@@ -67,5 +70,10 @@ std::string snake_case(const std::string& type);
 namespace cortex::nn {
 // Rebuilds a layer from its type() and config_json(); unknown types or bad
 // configs raise cortex::ValueError naming the layer.
+// Layers are looked up in a registry holding Cortex's own (registered on
+// first use) and those added with register_layer.
 std::shared_ptr<Module> layer_from_config(const std::string& type, const std::string& config_json);
+// Adds (or replaces) the reader for layers of `type`, so that models using a
+// custom layer load: from_config gets the layer's config_json().
+void register_layer(const std::string& type, std::function<std::shared_ptr<Module>(const std::string&)> from_config);
 }  // namespace cortex::nn

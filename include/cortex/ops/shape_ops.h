@@ -13,6 +13,8 @@ Tensor concat(const std::vector<Tensor>& tensors, std::int64_t axis = 0);
 Tensor stack(const std::vector<Tensor>& tensors, std::int64_t axis = 0);
 // Pieces of the given sizes along `axis` (views of x).
 std::vector<Tensor> split(const Tensor& x, const std::vector<std::int64_t>& sizes, std::int64_t axis = 0);
+// The slices of x along `axis`, that axis removed (views of x; one recorded node).
+std::vector<Tensor> unbind(const Tensor& x, std::int64_t axis = 0);
 // `parts` equal pieces; the axis must divide evenly.
 std::vector<Tensor> chunk(const Tensor& x, std::int64_t parts, std::int64_t axis = 0);
 // pads[i] = {before, after} for axis i (fewer entries pad the leading axes only).
