@@ -23,6 +23,7 @@ using Runs = std::map<const CLI::App*, Run>;
 // Each family of subcommands adds its own to `app`, and their work to `runs`.
 void add_model_commands(CLI::App& app, Runs& runs);    // train, evaluate, predict, summary
 void add_inspect_commands(CLI::App& app, Runs& runs);  // visualize, report, experiment
+void add_seq_commands(CLI::App& app, Runs& runs);      // seq addition
 
 // A network by name (lecture-cnn, mlp) or from an architecture FILE.json.
 std::shared_ptr<nn::Sequential> network(const std::string& model);

@@ -43,6 +43,13 @@ std::vector<std::string> option_names(const CLI::App& sub) {
   return names;
 }
 
+// "cortex seq addition": the command as typed.
+std::string command_path(const CLI::App& sub) {
+  std::string path = sub.get_name();
+  for (const CLI::App* p = sub.get_parent(); p != nullptr; p = p->get_parent()) path = p->get_name() + " " + path;
+  return path;
+}
+
 // A usage error: what was wrong, then where to look.
 int usage_error(const std::string& where, const std::string& message) {
   std::fprintf(stderr, "%s: %s\nRun '%s --help' for the options.\n", where.c_str(), message.c_str(), where.c_str());
@@ -60,7 +67,7 @@ std::string plain(const CLI::Error& e) {
 // Arguments a subcommand did not take: an unknown option gets its nearest
 // spelling, anything else is named as unexpected.
 int unexpected(const CLI::App& sub, const std::vector<std::string>& extras) {
-  const std::string where = "cortex " + sub.get_name();
+  const std::string where = command_path(sub);
   const std::string& first = extras.front();
   if (first.rfind("-", 0) == 0) {
     const std::string name = first.substr(0, first.find('='));
@@ -80,6 +87,7 @@ int main(int argc, char** argv) {
   Runs runs;
   add_model_commands(app, runs);
   add_inspect_commands(app, runs);
+  add_seq_commands(app, runs);
   for (auto* sub : app.get_subcommands({})) sub->allow_extras();
 
   const std::vector<std::string> commands = names_of(app.get_subcommands({}));
@@ -89,7 +97,7 @@ int main(int argc, char** argv) {
   }
   const std::string first = argv[1];
   // Long runs: choose how OpenMP threads wait on a shared machine (may restart the program).
-  if (first == "train" || first == "evaluate" || first == "experiment") adapt_openmp_wait(argv);
+  if (first == "train" || first == "evaluate" || first == "experiment" || first == "seq") adapt_openmp_wait(argv);
   const bool help = first == "-h" || first == "--help";
   if (!help && std::find(commands.begin(), commands.end(), first) == commands.end()) {
     const std::string near = first[0] == '-' ? "" : closest(first, commands);
@@ -117,10 +125,10 @@ int main(int argc, char** argv) {
     try {
       return run();
     } catch (const cortex::Error& e) {
-      std::fprintf(stderr, "cortex %s: %s\n", sub->get_name().c_str(), e.what());
+      std::fprintf(stderr, "%s: %s\n", command_path(*sub).c_str(), e.what());
       return 1;
     } catch (const std::exception& e) {  // from a library below us (a filesystem error, say)
-      std::fprintf(stderr, "cortex %s: %s\n", sub->get_name().c_str(), e.what());
+      std::fprintf(stderr, "%s: %s\n", command_path(*sub).c_str(), e.what());
       return 1;
     }
   }

@@ -43,6 +43,21 @@ Tensor huber(const Tensor& y_true, const Tensor& y_pred, double delta) {
 
 Tensor compute(const Loss& loss, const Tensor& y_true, const Tensor& y_pred, bool from_logits) {
   const std::string& n = loss.name;
+  // Sequences (N, T, ..., C): every step is a row; the mean over rows is Keras's
+  // mean over steps, then over samples.
+  if (y_pred.dim() > 2 && (n == "categorical_crossentropy" || n == "sparse_categorical_crossentropy")) {
+    const std::int64_t c = y_pred.shape().back();
+    Shape labels = y_pred.shape();
+    labels.pop_back();
+    const bool sparse = n == "sparse_categorical_crossentropy";
+    const bool fits = sparse ? y_true.shape() == labels || (y_true.dim() == y_pred.dim() && y_true.shape().back() == 1 &&
+                                                             y_true.numel() * c == y_pred.numel())
+                             : y_true.shape() == y_pred.shape();
+    if (!fits)
+      fail<ShapeError>(n, " expects targets of shape ", shape_str(sparse ? labels : y_pred.shape()),
+                       " for predictions ", shape_str(y_pred.shape()), ", got ", shape_str(y_true.shape()));
+    return compute(loss, sparse ? y_true.reshape({-1}) : y_true.reshape({-1, c}), y_pred.reshape({-1, c}), from_logits);
+  }
   if (n == "categorical_crossentropy")
     return from_logits ? softmax_cross_entropy(y_pred, y_true.to(y_pred.dtype()))
                        : categorical_cross_entropy(y_pred, y_true.to(y_pred.dtype()));

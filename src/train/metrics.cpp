@@ -64,8 +64,20 @@ double metric_hits(const std::string& metric, const Tensor& y_true, const Tensor
   if (metric == "binary_accuracy")
     return sum(eq(gt(y_pred, full_like(y_pred, 0.5)).to(DType::f32), y_true.to(DType::f32)).to(DType::f32)).item() /
            (y_pred.numel() / std::max<std::int64_t>(y_pred.shape()[0], 1));
+  if (y_pred.dim() > 2) {  // sequences (N, T, ..., C): each sample scores the mean over its steps, as in Keras
+    const std::int64_t c = y_pred.shape().back(), steps = y_pred.numel() / std::max<std::int64_t>(y_pred.shape()[0] * c, 1);
+    const bool sparse = metric.rfind("sparse", 0) == 0;
+    Shape want = y_pred.shape();
+    if (sparse) want.pop_back();
+    if (y_true.shape() != want && !(sparse && y_true.dim() == y_pred.dim() && y_true.shape().back() == 1))
+      fail<ShapeError>(metric, " expects targets of shape ", shape_str(want), " for predictions ",
+                       shape_str(y_pred.shape()), ", got ", shape_str(y_true.shape()));
+    Tensor flat_true = sparse ? y_true.reshape({-1}) : y_true.reshape({-1, c});
+    return metric_hits(metric, flat_true, y_pred.reshape({-1, c})) / static_cast<double>(steps);
+  }
   if (y_pred.dim() != 2)
-    fail<ShapeError>(metric, " expects predictions of shape (N, classes), got ", shape_str(y_pred.shape()));
+    fail<ShapeError>(metric, " expects predictions of shape (N, classes) or (N, steps, classes), got ",
+                     shape_str(y_pred.shape()));
   const bool sparse = metric.rfind("sparse", 0) == 0;
   if (!sparse && (y_true.shape() != y_pred.shape() || y_pred.shape()[1] < 2))
     fail<ShapeError>(metric, " expects one-hot targets of the predictions' shape with at least 2 classes, got "

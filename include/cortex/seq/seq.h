@@ -1,0 +1,4 @@
+// The sequence tasks of the lecture in one include.
+#pragma once
+
+#include "cortex/seq/addition.h"
