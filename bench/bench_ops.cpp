@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "cortex/nn/recurrent.h"
 #include "cortex/ops/ops.h"
 
 namespace {
@@ -92,6 +93,29 @@ Result bench_conv(int reps, cortex::Generator& gen) {
           ", \"input\": [128, 26, 26, 32], \"filters\": 64, \"kernel\": [3, 3]"};
 }
 
+// One LSTM layer over a whole sequence, forward and backward (input, weights):
+// batch 64, 100 steps, 256 features in, 256 units, f32.
+Result bench_lstm(int reps, cortex::Generator& gen) {
+  const std::int64_t n = 64, t = 100, f = 256, u = 256;
+  cortex::nn::LSTM lstm({.units = u, .return_sequences = true});
+  lstm.set_generator(std::make_shared<cortex::Generator>(1));
+  cortex::Tensor x = cortex::randn({n, t, f}, gen);  // (N, T, F)
+  x.set_requires_grad(true);
+  lstm.build(x.shape());
+  std::vector<double> times = timed(
+      reps,
+      [&] {
+        cortex::Tensor y = lstm(x);  // (N, T, U)
+        y.sum().backward();
+      },
+      [&] {
+        x.zero_grad();
+        for (auto& p : lstm.parameters()) p.zero_grad();
+      });
+  const double forward = 2.0 * n * t * (f + u) * 4 * u;
+  return {"lstm", std::move(times), 3.0 * forward, ", \"batch\": 64, \"steps\": 100, \"features\": 256, \"units\": 256"};
+}
+
 // The machine's measured matrix-product peak: the best size's result.
 Result bench_peak(int reps, cortex::Generator& gen) {
   Result best;
@@ -125,7 +149,7 @@ void print_json(const Result& r, int threads) {
 [[noreturn]] void usage(const std::string& problem) {
   if (!problem.empty()) std::fprintf(stderr, "bench_ops: %s\n", problem.c_str());
   std::fprintf(stderr,
-               "usage: bench_ops [--case matmul|conv|peak]... [--reps N] [--threads N]\n"
+               "usage: bench_ops [--case matmul|conv|lstm|peak]... [--reps N] [--threads N]\n"
                "  times each case (default: all) after %d warm-ups; prints one JSON line per case\n",
                kWarmup);
   std::exit(problem.empty() ? 0 : 2);
@@ -156,8 +180,8 @@ Args parse(int argc, char** argv) {
       usage(flag + " expects a value");
     }
     if (flag == "--case") {
-      if (value != "matmul" && value != "conv" && value != "peak")
-        usage("--case expects matmul, conv or peak, got '" + value + "'");
+      if (value != "matmul" && value != "conv" && value != "lstm" && value != "peak")
+        usage("--case expects matmul, conv, lstm or peak, got '" + value + "'");
       args.cases.push_back(value);
     } else if (flag == "--reps") {
       args.reps = positive_int(flag, value);
@@ -167,7 +191,7 @@ Args parse(int argc, char** argv) {
       usage("unknown argument '" + flag + "'");
     }
   }
-  if (args.cases.empty()) args.cases = {"matmul", "conv", "peak"};
+  if (args.cases.empty()) args.cases = {"matmul", "conv", "lstm", "peak"};
   return args;
 }
 
@@ -181,6 +205,7 @@ int main(int argc, char** argv) {
     for (const std::string& name : args.cases) {
       const Result r = name == "matmul" ? bench_matmul(args.reps, gen)
                        : name == "conv" ? bench_conv(args.reps, gen)
+                       : name == "lstm" ? bench_lstm(args.reps, gen)
                                         : bench_peak(args.reps, gen);
       print_json(r, args.threads);
     }

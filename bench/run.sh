@@ -56,6 +56,10 @@ for ((r = 1; r <= rounds; r++)); do
   run cortex conv 5
   run pytorch conv 5
 done
+for ((r = 1; r <= rounds; r++)); do
+  run cortex lstm 3
+  run pytorch lstm 3
+done
 # The peak is a maximum, which noise can only lower: one round is enough.
 run cortex peak 3
 run pytorch peak 3
@@ -93,6 +97,7 @@ peak = max((p[1] for p in peaks.values() if p), default=None)
 
 cases = [("matmul", "matmul 4096x4096x4096 f32"),
          ("conv", "conv 3x3 32->64, 128x26x26 NHWC, fwd+bwd"),
+         ("lstm", "LSTM 256->256, batch 64, 100 steps, fwd+bwd"),
          ("peak", "matmul peak (best of 1024/2048/4096)")]
 columns = ["case", "cortex s", "pytorch s", "ratio", "cortex GFLOP/s", "pytorch GFLOP/s",
            "cortex %peak", "pytorch %peak"]

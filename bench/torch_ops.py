@@ -73,6 +73,27 @@ def bench_conv(reps):
     return result("conv", times, 3.0 * forward, input=[n, h, w, c], filters=o, kernel=[k, k])
 
 
+def bench_lstm(reps):
+    # One LSTM layer over a whole sequence, forward and backward (input, weights): batch 64, 100 steps,
+    # 256 features in, 256 units, f32, batch first (Cortex's (N, T, F)).
+    n, t, f, u = 64, 100, 256, 256
+    lstm = torch.nn.LSTM(f, u, batch_first=True)
+    x = torch.randn(n, t, f).requires_grad_()
+    params = [x, *lstm.parameters()]
+
+    def clear_grads():
+        for p in params:
+            p.grad = None
+
+    def step():
+        y, _ = lstm(x)  # (N, T, U)
+        y.sum().backward()
+
+    times = timed(step, reps, before=clear_grads)
+    forward = 2.0 * n * t * (f + u) * 4 * u
+    return result("lstm", times, 3.0 * forward, batch=n, steps=t, features=f, units=u)
+
+
 def bench_peak(reps):
     best = None
     per_size = {}
@@ -85,7 +106,7 @@ def bench_peak(reps):
     return best
 
 
-CASES = {"matmul": bench_matmul, "conv": bench_conv, "peak": bench_peak}
+CASES = {"matmul": bench_matmul, "conv": bench_conv, "lstm": bench_lstm, "peak": bench_peak}
 
 
 def main():
@@ -100,7 +121,7 @@ def main():
 
     torch.manual_seed(0)
     torch.set_num_threads(args.threads)
-    for case in args.case or ["matmul", "conv", "peak"]:
+    for case in args.case or ["matmul", "conv", "lstm", "peak"]:
         line = CASES[case](args.reps)
         line["threads"] = args.threads
         print(json.dumps(line), flush=True)

@@ -79,7 +79,7 @@ Tensor read_image(const std::string& path, const std::string& usage) {
 
 Tensor image_input(train::Model& model, const std::string& model_path, const std::string& image, bool raw,
                    const std::string& usage) {
-  const auto& in = model.network().input_shape();
+  const std::optional<Shape> in = model.input_shape();
   if (!in || in->size() != 3)
     fail<ValueError>(model_path, " takes no images: its input is not (height, width, channels)");
   std::string done;

@@ -34,7 +34,7 @@ struct ExperimentArgs {
 // The input for feature maps, saliency and occlusion: a PNG fitted to the
 // model's input, or test image number `index` of the dataset.
 Tensor input_image(train::Model& model, const VisualizeArgs& a) {
-  const auto& in = model.network().input_shape();
+  const std::optional<Shape> in = model.input_shape();
   if (!in || in->size() != 3) fail<ValueError>(a.model, ": ", a.kind, " needs a model with an image input (H, W, C)");
   if (!a.image.empty()) return image_input(model, a.model, a.image, a.raw, kVisualizeUsage);
   data::FashionMnist d = load_data(a.dataset);
@@ -69,7 +69,11 @@ int visualize_command(VisualizeArgs a) {
     return 0;
   }
   auto model = load_model(a.model, kVisualizeUsage);
-  nn::Sequential& net = model->network();
+  auto* seq = dynamic_cast<nn::Sequential*>(&model->network());
+  if (seq == nullptr)
+    fail<ValueError>(a.model, ": visualize ", a.kind, " draws Sequential image models; this one is a ",
+                     model->network().type());
+  nn::Sequential& net = *seq;
   viz::GridOptions grid{.scale = a.scale};
 
   if (a.kind == "filters") {

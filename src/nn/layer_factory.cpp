@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cortex/io/json_depth.h"
+#include "cortex/nn/functional.h"
 #include "cortex/nn/layers.h"
 #include "cortex/nn/recurrent.h"
 #include "cortex/nn/sequential.h"
@@ -160,6 +161,19 @@ void register_layers() {
   r["RepeatVector"] = [](const nlohmann::json& c) { return std::make_shared<RepeatVector>(required<std::int64_t>(c, "n")); };
   r["TimeDistributed"] = [](const nlohmann::json& c) {
     return std::make_shared<TimeDistributed>(inner_layer(c, "TimeDistributed"));
+  };
+  r["Add"] = simple<Add>();
+  r["Subtract"] = simple<Subtract>();
+  r["Multiply"] = simple<Multiply>();
+  r["Average"] = simple<Average>();
+  r["Maximum"] = simple<Maximum>();
+  r["Concatenate"] = [](const nlohmann::json& c) { return std::make_shared<Concatenate>(get(c, "axis", std::int64_t{-1})); };
+  r["Dot"] = [](const nlohmann::json& c) {
+    const nlohmann::json& axes = c.at("axes");
+    std::array<std::int64_t, 2> a = axes.is_array() ? required<std::array<std::int64_t, 2>>(c, "axes")
+                                                    : std::array<std::int64_t, 2>{required<std::int64_t>(c, "axes"),
+                                                                                  required<std::int64_t>(c, "axes")};
+    return std::make_shared<Dot>(a, get(c, "normalize", false));
   };
   r["Bidirectional"] = [](const nlohmann::json& c) {
     auto inner = std::dynamic_pointer_cast<Recurrent>(inner_layer(c, "Bidirectional"));

@@ -1,6 +1,7 @@
 // Sequential: running layers in order, naming them and printing the summary.
 #include "cortex/nn/sequential.h"
 
+#include <algorithm>
 #include <cctype>
 #include <map>
 #include <sstream>
@@ -37,12 +38,23 @@ void Sequential::add(Layer layer) {
     set_input_shape(*layer.input);
     return;
   }
-  std::map<std::string, int> seen;
-  for (const auto& l : layers_) seen[l->type()]++;
-  std::string base = snake_case(layer.module->type());
-  int n = seen[layer.module->type()];
-  layer.module->set_name(n == 0 ? base : base + "_" + std::to_string(n));
-  register_module(std::to_string(layers_.size()), layer.module);
+  auto taken = [&](const std::string& name) {
+    return std::any_of(layers_.begin(), layers_.end(), [&](const auto& l) { return l->name() == name; });
+  };
+  Module& m = *layer.module;
+  if (std::any_of(layers_.begin(), layers_.end(), [&](const auto& l) { return l.get() == &m; }))
+    fail<ValueError>("Sequential: layer '", m.name(), "' is already in this model; a Sequential runs each layer once");
+  if (m.has_given_name()) {
+    if (taken(m.name()))
+      fail<ValueError>("Sequential: two layers are named '", m.name(), "'; layer names must be unique in a model");
+  } else {  // Keras's names: "dense", then "dense_1", "dense_2", ...
+    const std::string base = snake_case(m.type());
+    std::string name = base;
+    for (int n = 1; taken(name); ++n) name = base + "_" + std::to_string(n);
+    m.set_name(name);
+  }
+  // Children are named by their layer: parameters read "dense_1.kernel".
+  register_module(m.name(), layer.module);
   layers_.push_back(layer.module);
 }
 
@@ -91,6 +103,22 @@ Outputs Sequential::run(const Tensor& x, std::size_t count) {
 }
 
 Tensor Sequential::forward(const Tensor& x) { return run(x, layers_.size()).tensors[0]; }
+
+NamedTensors Sequential::named_by_position(const NamedTensors& state) const {
+  NamedTensors out;
+  out.reserve(state.size());
+  for (const auto& [name, t] : state) {
+    const auto dot = name.find('.');
+    const std::string head = name.substr(0, dot);
+    const bool index = !head.empty() && dot != std::string::npos &&
+                       std::all_of(head.begin(), head.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (index && head.size() < 10 && std::stoul(head) < layers_.size())
+      out.emplace_back(layers_[std::stoul(head)]->name() + name.substr(dot), t);
+    else
+      out.emplace_back(name, t);
+  }
+  return out;
+}
 
 std::string Sequential::final_activation() const {
   if (layers_.empty()) return "";

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <algorithm>
 #include <optional>
 
 #include <nlohmann/json.hpp>
@@ -23,10 +24,22 @@
 
 namespace cortex::train {
 
-Model::Model(std::shared_ptr<nn::Sequential> network, std::uint64_t seed)
+Model::Model(std::shared_ptr<nn::Module> network, std::uint64_t seed)
     : net_(std::move(network)), gen_(std::make_shared<Generator>(seed)) {
   if (!net_) fail<ValueError>("Model expects a network, got null");
   net_->set_generator(gen_);
+}
+
+Model::Model(std::vector<nn::Symbolic> inputs, std::vector<nn::Symbolic> outputs, std::uint64_t seed)
+    : Model(std::make_shared<nn::Functional>(std::move(inputs), std::move(outputs)), seed) {}
+
+std::optional<Shape> Model::input_shape() const {
+  if (auto* seq = dynamic_cast<const nn::Sequential*>(net_.get())) return seq->input_shape();
+  if (auto* f = dynamic_cast<const nn::Functional*>(net_.get()); f && f->inputs().size() == 1) {
+    const Shape& s = f->inputs()[0].shape();
+    if (std::none_of(s.begin(), s.end(), [](auto d) { return d < 0; })) return s;
+  }
+  return std::nullopt;
 }
 
 Sequential::Sequential(std::initializer_list<nn::Layer> layers, std::uint64_t seed)
@@ -58,12 +71,17 @@ Model& Model::to(Device device) {
   return *this;
 }
 
-std::string Model::summary() { return net_->summary(); }
+std::string Model::summary() {
+  if (auto* seq = dynamic_cast<nn::Sequential*>(net_.get())) return seq->summary();
+  if (auto* f = dynamic_cast<nn::Functional*>(net_.get())) return f->summary();
+  fail<ValueError>("summary needs a Sequential or functional model; this one is a ", net_->type());
+}
 
 Tensor Model::forward_for_loss(const Tensor& x, bool& from_logits) {
   AutocastScope autocast(autocast_);
-  from_logits = !loss_.fuses_with.empty() && net_->final_activation() == loss_.fuses_with;
-  Tensor out = from_logits ? net_->forward_logits(x) : (*net_)(x);
+  auto* seq = dynamic_cast<nn::Sequential*>(net_.get());
+  from_logits = seq && !loss_.fuses_with.empty() && seq->final_activation() == loss_.fuses_with;
+  Tensor out = from_logits ? seq->forward_logits(x) : (*net_)(x);
   // Under autocast the last layer may hand back bf16; the loss and the metrics take f32.
   return out.dtype() == DType::bf16 && x.dtype() != DType::bf16 ? out.to(DType::f32) : out;
 }

@@ -11,15 +11,27 @@
 
 namespace cortex::train {
 namespace {
-constexpr const char* kFormat = "cortex-model-1";
+// 2: parameters named by their layer ("conv2d.kernel"); 1: by position ("0.kernel"), still read.
+constexpr const char* kFormat = "cortex-model-2";
+constexpr const char* kFormatByPosition = "cortex-model-1";
+
+bool known_format(const std::string& f) { return f == kFormat || f == kFormatByPosition; }
 }
 
 void Model::save(const std::string& path) const {
-  nlohmann::json layers = nlohmann::json::array();
-  for (const auto& l : net_->layers())
-    layers.push_back({{"type", l->type()}, {"name", l->name()}, {"config", nlohmann::json::parse(l->config_json())}});
-  nlohmann::json arch{{"layers", layers}};
-  if (net_->input_shape()) arch["input_shape"] = *net_->input_shape();
+  nlohmann::json arch;
+  if (auto* seq = dynamic_cast<const nn::Sequential*>(net_.get())) {
+    nlohmann::json layers = nlohmann::json::array();
+    for (const auto& l : seq->layers())
+      layers.push_back({{"type", l->type()}, {"name", l->name()}, {"config", nlohmann::json::parse(l->config_json())}});
+    arch = {{"layers", layers}};
+    if (seq->input_shape()) arch["input_shape"] = *seq->input_shape();
+  } else if (auto* f = dynamic_cast<const nn::Functional*>(net_.get())) {
+    arch = nlohmann::json::parse(f->graph_json());
+  } else {
+    fail<ValueError>("save needs a Sequential or functional model (their architecture can be written); this one is a ",
+                     net_->type(), ": save its weights with io::save_tensors(path, network().state_dict())");
+  }
   nlohmann::json compile{{"loss", loss_.name}, {"metrics", metrics_}};
   if (optimizer_) compile["optimizer"] = nlohmann::json::parse(optimizer_->config_json());
   nlohmann::json state{{"epoch", epoch_}, {"seed", gen_->seed()}, {"offset", gen_->offset()}};
@@ -41,21 +53,25 @@ void Model::load_weights(const std::string& path) {
     if (it == f.metadata.end()) fail<ValueError>(path, " is not a Cortex model file: no '", key, "' in its metadata");
     return io::parse_json<nlohmann::json>(it->second, 16, path + ": metadata '" + key + "'");
   };
-  if (f.metadata["format"] != kFormat)
-    fail<ValueError>(path, " is not a Cortex model file (format '", f.metadata["format"], "', expected '", kFormat, "')");
+  if (!known_format(f.metadata["format"]))
+    fail<ValueError>(path, " is not a Cortex model file (format '", f.metadata["format"], "', expected '", kFormat,
+                     "' or '", kFormatByPosition, "')");
   nn::NamedTensors weights, opt_state;
   for (auto& [n, t] : f.tensors) {
     if (n.rfind("model.", 0) == 0) weights.emplace_back(n.substr(6), t);
     else if (n.rfind("optimizer.", 0) == 0) opt_state.emplace_back(n.substr(10), t);
   }
   if (!net_->built()) {
-    if (!net_->input_shape()) fail<ValueError>("load_weights needs a built model or one with an Input shape");
+    const std::optional<Shape> in = input_shape();
+    if (!in) fail<ValueError>("load_weights needs a built model or one with an Input shape");
     Shape s{1};
-    s.insert(s.end(), net_->input_shape()->begin(), net_->input_shape()->end());
+    s.insert(s.end(), in->begin(), in->end());
     net_->build(s);
   }
   // Nothing changes until everything is checked: a file that fails to load leaves the
   // model as it was. The training state first:
+  if (auto* seq = dynamic_cast<nn::Sequential*>(net_.get()); seq && f.metadata["format"] == kFormatByPosition)
+    weights = seq->named_by_position(weights);
   const nlohmann::json state = meta("training_state");
   const auto field = [&](const char* key) -> const nlohmann::json& {
     if (!state.is_object() || !state.contains(key) || !state.at(key).is_number_unsigned())
@@ -84,8 +100,11 @@ std::shared_ptr<nn::Sequential> sequential_from_json(const std::string& json) {
   try {
     nlohmann::json arch = io::parse_json<nlohmann::json>(json, 16, "the architecture description");
     if (arch.contains("input_shape")) net->set_input_shape(arch["input_shape"].get<Shape>());
-    for (const auto& l : arch.at("layers"))
-      net->add(nn::layer_from_config(l.at("type"), l.contains("config") ? l.at("config").dump() : "{}"));
+    for (const auto& l : arch.at("layers")) {
+      auto layer = nn::layer_from_config(l.at("type"), l.contains("config") ? l.at("config").dump() : "{}");
+      if (l.contains("name")) layer->set_name(l.at("name").get<std::string>());  // the weights are named by it
+      net->add(layer);
+    }
   } catch (const nlohmann::json::exception& e) {
     fail<ValueError>("bad architecture description (", e.what(), ")");
   }
@@ -95,11 +114,18 @@ std::shared_ptr<nn::Sequential> sequential_from_json(const std::string& json) {
 
 std::unique_ptr<Model> load_model(const std::string& path) {
   io::TensorFile f = io::load_tensors(path);
-  if (f.metadata["format"] != kFormat)
-    fail<ValueError>(path, " is not a Cortex model file (format '", f.metadata["format"], "', expected '", kFormat, "')");
+  if (!known_format(f.metadata["format"]))
+    fail<ValueError>(path, " is not a Cortex model file (format '", f.metadata["format"], "', expected '", kFormat,
+                     "' or '", kFormatByPosition, "')");
   std::unique_ptr<Model> model;
   try {
-    model = std::make_unique<Model>(sequential_from_json(f.metadata.at("architecture")));
+    const std::string& arch = f.metadata.at("architecture");
+    const bool functional =
+        io::parse_json<nlohmann::json>(arch, 16, path + ": metadata 'architecture'").value("class_name", "") == "Functional";
+    if (functional)
+      model = std::make_unique<Model>(nn::Functional::from_graph_json(arch));
+    else
+      model = std::make_unique<Model>(sequential_from_json(arch));
     nlohmann::json compile = io::parse_json<nlohmann::json>(f.metadata.at("compile"), 16, path + ": metadata 'compile'");
     CompileOptions co{.loss = compile.at("loss"), .metrics = compile.at("metrics").get<std::vector<std::string>>()};
     if (compile.contains("optimizer"))

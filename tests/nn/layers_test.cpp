@@ -20,9 +20,39 @@ TEST(Sequential, LectureCnnHasKerasParameterCountAndNames) {
   EXPECT_NE(table.find("max_pooling2d (MaxPooling2D)"), std::string::npos) << table;
   NamedTensors params = model.named_parameters();
   ASSERT_EQ(params.size(), 8u);
-  EXPECT_EQ(params[0].first, "0.kernel");
+  EXPECT_EQ(params[0].first, "conv2d.kernel");
   EXPECT_EQ(params[0].second.shape(), (Shape{3, 3, 1, 32}));
-  EXPECT_EQ(params[7].first, "7.bias");
+  EXPECT_EQ(params[2].first, "conv2d_1.kernel");
+  EXPECT_EQ(params[7].first, "dense_1.bias");
+  // Names from the days of positions map onto today's.
+  NamedTensors old{{"0.kernel", params[0].second}, {"7.bias", params[7].second}, {"other", params[1].second}};
+  NamedTensors renamed = model.named_by_position(old);
+  EXPECT_EQ(renamed[0].first, "conv2d.kernel");
+  EXPECT_EQ(renamed[1].first, "dense_1.bias");
+  EXPECT_EQ(renamed[2].first, "other");
+}
+
+TEST(Sequential, GivenNamesAreKeptAndMustBeUnique) {
+  Dense head({.units = 3});
+  head.set_name("head");
+  Sequential model({Dense({.units = 4}), std::move(head), Dense({.units = 2})});
+  model.build({1, 5});
+  NamedTensors params = model.named_parameters();
+  ASSERT_EQ(params.size(), 6u);
+  EXPECT_EQ(params[0].first, "dense.kernel");
+  EXPECT_EQ(params[2].first, "head.kernel");
+  EXPECT_EQ(params[4].first, "dense_1.kernel");
+  Dense twin({.units = 1});
+  twin.set_name("head");
+  try {
+    model.add(std::move(twin));
+    ADD_FAILURE() << "a second layer named 'head' was accepted";
+  } catch (const ValueError& e) {
+    EXPECT_NE(std::string(e.what()).find("two layers are named 'head'"), std::string::npos) << e.what();
+  }
+  auto shared = std::make_shared<Dense>(DenseOptions{.units = 2});
+  Sequential again({shared});
+  EXPECT_THROW(again.add(shared), ValueError);
 }
 
 TEST(Sequential, ForwardGivesProbabilitiesAndLogitsSkipTheSoftmax) {

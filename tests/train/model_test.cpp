@@ -55,6 +55,34 @@ TEST(Model, SaveLoadGivesIdenticalOutputs) {
   EXPECT_EQ(back->evaluate(x, y)["accuracy"], m->evaluate(x, y)["accuracy"]);
 }
 
+// Files of format 1 named a Sequential's parameters by position ("model.0.kernel"); they still load.
+TEST(Model, FilesWithPositionalNamesStillLoad) {
+  auto m = tiny_model(5);
+  auto [x, y] = tiny_data(64);
+  m->fit(x, y, {.batch_size = 16, .epochs = 1, .verbose = 0});
+  const std::string path = temp_path("named.cortex"), old_path = temp_path("positional.cortex");
+  m->save(path);
+  io::TensorFile f = io::load_tensors(path);
+  EXPECT_EQ(f.metadata["format"], "cortex-model-2");
+  const auto& layers = dynamic_cast<nn::Sequential&>(m->network()).layers();
+  std::vector<std::pair<std::string, Tensor>> old;
+  for (auto [name, t] : f.tensors) {
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+      const std::string prefix = "model." + layers[i]->name() + ".";
+      if (name.rfind(prefix, 0) == 0) name = "model." + std::to_string(i) + "." + name.substr(prefix.size());
+    }
+    old.emplace_back(name, t);
+  }
+  ASSERT_EQ(old[0].first, "model.0.kernel");
+  f.metadata["format"] = "cortex-model-1";
+  io::save_tensors(old_path, old, f.metadata);
+  std::unique_ptr<Model> back = load_model(old_path);
+  EXPECT_EQ(back->predict(x).to_vector<float>(), m->predict(x).to_vector<float>());
+  f.metadata["format"] = "cortex-model-9";
+  io::save_tensors(old_path, old, f.metadata);
+  EXPECT_THROW(load_model(old_path), ValueError);
+}
+
 TEST(Model, ResumedTrainingMatchesAnUninterruptedRunBitForBit) {
   auto [x, y] = tiny_data(96);
   auto whole = tiny_model(11);

@@ -11,6 +11,8 @@ enum class DType : std::uint8_t { f32, f64, bf16, i32, i64, u8, boolean };
 
 std::size_t element_size(DType t);
 const char* dtype_name(DType t);
+// The DType dtype_name() names ("f32", "i64", ...); a ValueError for anything else.
+DType dtype_from_name(const std::string& name);
 inline bool is_floating(DType t) { return t == DType::f32 || t == DType::f64 || t == DType::bf16; }
 inline bool is_integral(DType t) { return t == DType::i32 || t == DType::i64 || t == DType::u8; }
 

@@ -32,7 +32,10 @@ struct Outputs {
   std::vector<Tensor> masks = {};
 };
 
-class Module {
+class Symbolic;   // cortex/nn/functional.h
+class Symbolics;
+
+class Module : public std::enable_shared_from_this<Module> {
  public:
   explicit Module(std::string type);
   virtual ~Module() = default;
@@ -48,13 +51,27 @@ class Module {
   // The many-in / many-out call: checks the first input, builds from it, runs
   // call_impl and the forward hooks. Every path into a layer goes through here.
   Outputs call(const Call& c);
+  // Called on symbolic tensors, a layer adds a call to a graph (Keras's
+  // functional API, cortex/nn/functional.h). A layer held by a std::shared_ptr
+  // is called as itself (call it twice: one set of weights); a temporary,
+  // `Dense({...})(x)`, is moved into the graph by its config.
+  Symbolic operator()(const Symbolic& x) &;
+  Symbolic operator()(const Symbolic& x) &&;
+  Symbolics operator()(const std::vector<Symbolic>& xs) &;
+  Symbolics operator()(const std::vector<Symbolic>& xs) &&;
   // Whether a one-in / one-out layer keeps the time steps, so that the input's mask holds for its output.
   virtual bool supports_masking() const { return false; }
 
   // The layer's class name ("Dense") and its instance name ("dense_1").
   const std::string& type() const { return type_; }
   const std::string& name() const { return name_; }
-  void set_name(std::string name) { name_ = std::move(name); }
+  // Gives the layer its name; a container keeps a given name and names the
+  // others uniquely (Keras's "dense", "dense_1", ...).
+  void set_name(std::string name) {
+    name_ = std::move(name);
+    named_ = true;
+  }
+  bool has_given_name() const { return named_; }
 
   bool built() const { return built_; }
   // Builds for inputs of `input_shape` (batch axis included) if not built yet.
@@ -134,6 +151,7 @@ class Module {
 
   std::string type_;
   std::string name_;
+  bool named_ = false;
   bool built_ = false;
   bool training_ = true;
   Device device_ = Device::cpu();

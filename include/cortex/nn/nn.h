@@ -1,6 +1,7 @@
 // The nn layer in one include: Module, layers, initialisers, Sequential.
 #pragma once
 
+#include "cortex/nn/functional.h"
 #include "cortex/nn/init.h"
 #include "cortex/nn/layers.h"
 #include "cortex/nn/module.h"

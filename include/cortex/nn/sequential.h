@@ -9,14 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "cortex/nn/functional.h"
 #include "cortex/nn/module.h"
 
 namespace cortex::nn {
 
-// The input spec of a model, without the batch axis: Input({28, 28, 1}).
-struct Input {
-  Shape shape;
-};
 
 // One entry of a Sequential: a layer (moved in, or shared) or an Input spec.
 struct Layer {
@@ -26,7 +23,7 @@ struct Layer {
   template <typename L>
     requires std::derived_from<L, Module>
   Layer(std::shared_ptr<L> layer) : module(std::move(layer)) {}
-  Layer(Input in) : input(std::move(in.shape)) {}
+  Layer(const Input& in) : input(in.shape()) {}
 
   std::shared_ptr<Module> module;
   std::optional<Shape> input;
@@ -45,6 +42,9 @@ class Sequential : public Module {
   std::string final_activation() const;
 
   const std::vector<std::shared_ptr<Module>>& layers() const { return layers_; }
+  // A state dict saved when children were named by position ("0.kernel", files
+  // of format cortex-model-1) with the names of today ("conv2d.kernel").
+  NamedTensors named_by_position(const NamedTensors& state) const;
   const std::optional<Shape>& input_shape() const { return input_shape_; }
   void set_input_shape(Shape shape);
 

@@ -84,7 +84,10 @@ struct EvaluateOptions {
 
 class Model {
  public:
-  explicit Model(std::shared_ptr<nn::Sequential> network, std::uint64_t seed = 0);
+  // Any network: a Sequential, a Functional graph, or a Module of your own.
+  explicit Model(std::shared_ptr<nn::Module> network, std::uint64_t seed = 0);
+  // Keras's functional model: Model model({x}, {y}) over the graph from the inputs to the outputs.
+  Model(std::vector<nn::Symbolic> inputs, std::vector<nn::Symbolic> outputs, std::uint64_t seed = 0);
   virtual ~Model() = default;
 
   void compile(CompileOptions options);
@@ -106,7 +109,10 @@ class Model {
   Model& to(Device device);
   Device device() const { return net_->device(); }
 
-  nn::Sequential& network() { return *net_; }
+  nn::Module& network() { return *net_; }
+  // The per-sample shape of the model's one input when the model declares it
+  // (a Sequential's Input, a functional model's only Input without free axes).
+  std::optional<Shape> input_shape() const;
   optim::Optimizer& optimizer();
   bool compiled() const { return optimizer_ != nullptr; }
   const std::string& loss_name() const { return loss_.name; }
@@ -130,7 +136,7 @@ class Model {
   Logs run_epoch(data::DataLoader& loader, std::int64_t steps, const std::vector<std::shared_ptr<Callback>>& cbs,
                  std::int64_t& done);
 
-  std::shared_ptr<nn::Sequential> net_;
+  std::shared_ptr<nn::Module> net_;
   std::shared_ptr<Generator> gen_;
   std::shared_ptr<optim::Optimizer> optimizer_;
   losses::Loss loss_{};
