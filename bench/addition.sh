@@ -5,8 +5,8 @@
 # match and median ms/step, and writes the table to DIR/addition.txt and each side's output to
 # DIR/addition-{cortex,pytorch}.log.
 #
-# usage: bench/addition.sh [--epochs N] [--threads N] [--samples N] [--bin PATH] [--out DIR]
-#   --epochs 30, --threads 2, --samples 50000, --out bench/results by default.
+# usage: bench/addition.sh [--epochs N] [--threads N] [--samples N] [--clipnorm X] [--bin PATH] [--out DIR]
+#   --epochs 30, --threads 2, --samples 50000, --clipnorm 1 (0: none), --out bench/results by default.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source bench/common.sh
@@ -14,6 +14,7 @@ source bench/common.sh
 epochs=30
 threads=2
 samples=50000
+clipnorm=1
 bin=build/cpu/cli/cortex
 out=bench/results
 
@@ -23,6 +24,7 @@ while (($#)); do
     --epochs) epochs=${2:?--epochs needs a value}; shift 2 ;;
     --threads) threads=${2:?--threads needs a value}; shift 2 ;;
     --samples) samples=${2:?--samples needs a value}; shift 2 ;;
+    --clipnorm) clipnorm=${2:?--clipnorm needs a value}; shift 2 ;;
     --bin) bin=${2:?--bin needs a value}; shift 2 ;;
     --out) out=${2:?--out needs a value}; shift 2 ;;
     -h | --help) usage 0 ;;
@@ -42,11 +44,12 @@ load=$(cut -d' ' -f1 /proc/loadavg)
 echo "addition: cortex, $epochs epochs" >&2
 start=$SECONDS
 ONEDNN_VERBOSE=0 "$bin" seq addition --epochs "$epochs" --samples "$samples" --threads "$threads" --verbose 2 \
+  --clipnorm "$clipnorm" \
   --output "$out/addition.cortex" 2>&1 | tee "$cortex_log" || { echo "addition: cortex failed; see $cortex_log" >&2; exit 1; }
 cortex_wall=$((SECONDS - start))
 echo "addition: pytorch, $epochs epochs" >&2
 start=$SECONDS
-"$python" -u bench/torch_addition.py --epochs "$epochs" --samples "$samples" --threads "$threads" 2>&1 \
+"$python" -u bench/torch_addition.py --epochs "$epochs" --samples "$samples" --threads "$threads" --clipnorm "$clipnorm" 2>&1 \
   | tee "$torch_log" || { echo "addition: pytorch failed; see $torch_log" >&2; exit 1; }
 torch_wall=$((SECONDS - start))
 
@@ -55,7 +58,7 @@ isa=$(ONEDNN_VERBOSE=1 "$bin" seq addition --samples 100 --epochs 1 --max-steps 
 {
   echo "Keras's addition_rnn: Cortex vs PyTorch, $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1) ($(nproc) cpus), oneDNN isa: ${isa:-unknown}," \
-       "threads: $threads, epochs: $epochs, samples: $samples, batch 32, load before: $load"
+       "threads: $threads, epochs: $epochs, samples: $samples, batch 32, clipnorm: $clipnorm, load before: $load"
   echo "cortex: $(git rev-parse --short HEAD 2>/dev/null || echo unknown), pytorch: $("$python" -c 'import torch; print(torch.__version__)')"
   echo "wall time: cortex ${cortex_wall}s, pytorch ${torch_wall}s"
   "$python" - "$cortex_log" "$torch_log" <<'PY'

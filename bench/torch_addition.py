@@ -7,7 +7,8 @@ Same data rule, model, initialisation, loss, optimiser and batching as Keras (an
   LSTM(128) encoder (its last output) -> RepeatVector(4) -> LSTM(128, return_sequences) -> Dense(12) softmax
   per step; Keras's initialisers (glorot_uniform kernels, orthogonal recurrent kernels, zero biases with
   the forget gate's at 1, PyTorch's second bias at 0); categorical cross-entropy on the logits; Adam
-  (lr 1e-3, eps 1e-7); batch 32, reshuffled each epoch.
+  (lr 1e-3, eps 1e-7) with the global gradient norm capped at 1 (--clipnorm; Cortex's global_clipnorm);
+  batch 32, reshuffled each epoch.
 
 Run with Debian's python3-torch (bench/addition.sh runs it beside Cortex):
   /usr/bin/python3 bench/torch_addition.py [--epochs 30] [--threads 2] [--samples 50000] [--seed 0]
@@ -83,6 +84,7 @@ def main():
     p.add_argument("--samples", type=int, default=50000)
     p.add_argument("--digits", type=int, default=3)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--clipnorm", type=float, default=1.0, help="global gradient norm cap (0: none), as Cortex's")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -103,6 +105,8 @@ def main():
             loss = F.cross_entropy(logits.reshape(-1, len(CHARS)), yt[idx].reshape(-1))
             opt.zero_grad()
             loss.backward()
+            if a.clipnorm > 0:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), a.clipnorm)
             opt.step()
             loss_sum += loss.item() * len(idx)
             hits += (logits.argmax(-1) == yt[idx]).float().mean(1).sum().item()

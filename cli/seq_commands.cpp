@@ -12,6 +12,7 @@ namespace {
 
 struct AdditionArgs {
   std::int64_t samples = 50000, batch_size = 32, max_steps = 0;
+  double clipnorm = 1.0;  // global gradient norm cap (0: none)
   int digits = 3, epochs = 30, verbose = 1, threads = 0, examples = 5;
   std::uint64_t seed = 0;
   bool no_reverse = false;
@@ -55,7 +56,9 @@ int addition_command(const AdditionArgs& a) {
                            nn::LSTM({.units = 128, .return_sequences = true}),
                            nn::TimeDistributed(nn::Dense({.units = chars, .activation = "softmax"}))},
                           a.seed);
-  model.compile({.loss = "categorical_crossentropy", .optimizer = optim::make_optimizer("adam"),
+  optim::AdamOptions adam;
+  if (a.clipnorm > 0) adam.global_clipnorm = a.clipnorm;
+  model.compile({.loss = "categorical_crossentropy", .optimizer = std::make_shared<optim::Adam>(adam),
                  .metrics = {"accuracy"}});
   if (a.verbose > 0) std::printf("%s", model.summary().c_str());
   std::printf("Questions: %lld for training, %lld for validation (%d digits%s)\n", static_cast<long long>(n_train),
@@ -88,6 +91,10 @@ void add_seq_commands(CLI::App& app, Runs& runs) {
   add->add_option("--seed", a->seed)->check(at_least(0))->capture_default_str();
   add->add_option("--threads", a->threads, "threads (default: all cores)")->check(at_least(1));
   add->add_option("--examples", a->examples, "answers shown after each epoch")->check(at_least(0))->capture_default_str();
+  add->add_option("--clipnorm", a->clipnorm,
+                  "cap the global gradient norm (0: none; without it Adam's late steps make the accuracy swing)")
+      ->check(at_least(0, false))
+      ->capture_default_str();
   add->add_flag("--no-reverse", a->no_reverse, "feed the question in reading order");
   add->add_option("--output", a->output)->capture_default_str();
   add->add_option("--verbose", a->verbose, "0 silent, 1 progress bar, 2 one line per epoch")

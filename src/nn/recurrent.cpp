@@ -83,16 +83,12 @@ std::vector<Tensor> Recurrent::step(const Tensor& xw, const std::vector<Tensor>&
   }
   // GRU, gates [z, r, h]
   std::vector<Tensor> xs = chunk(xw, 3, 1);
-  Tensor hz, hr, hh;
-  if (o_.reset_after) {
+  if (o_.reset_after) {  // the reset gate multiplies the recurrent product, its bias included
     Tensor hw = matmul(h_in, recurrent_kernel_);
     if (bias_.defined()) hw = hw + bias_.select(0, 1);
     std::vector<Tensor> hs = chunk(hw, 3, 1);
-    Tensor r = gate(xs[1] + hs[1]);
-    hz = hs[0];
-    hh = r * hs[2];
-    Tensor z = gate(xs[0] + hz);
-    return {z * h + (1.0 - z) * act(xs[2] + hh)};
+    Tensor z = gate(xs[0] + hs[0]), r = gate(xs[1] + hs[1]);
+    return {z * h + (1.0 - z) * act(xs[2] + r * hs[2])};
   }
   std::vector<Tensor> zr = chunk(matmul(h_in, recurrent_kernel_.slice(1, 0, 2 * u)), 2, 1);
   Tensor z = gate(xs[0] + zr[0]), r = gate(xs[1] + zr[1]);

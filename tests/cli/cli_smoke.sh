@@ -150,4 +150,13 @@ expect_error "expects cpu, cuda or cuda:N" "$cortex" predict "$dir/bad.cortex" "
 # with one, the run gets as far as the missing data set.
 if nvidia-smi -L >/dev/null 2>&1; then cuda_words="cuda:0\|dataset-fashion-mnist"; else cuda_words="cuda:0"; fi
 expect_error "$cuda_words" "$cortex" train --device cuda --dataset "$dir/none" --max-steps 1
+# The sequence family: a short addition run ends on its fixed last line and leaves a model that loads.
+"$cortex" seq addition --samples 400 --epochs 1 --examples 2 --verbose 2 --output "$dir/add.cortex" >"$dir/add.log" 2>&1 \
+  || fail "seq addition: $(cat "$dir/add.log")"
+tail -1 "$dir/add.log" | grep -Eq "^Validation exact match: [01]\.[0-9]{4}$" || fail "seq addition last line: $(tail -1 "$dir/add.log")"
+grep -q "Epoch 1: validation per-character accuracy" "$dir/add.log" || fail "seq addition epoch line"
+"$cortex" summary "$dir/add.cortex" | grep -q "time_distributed (TimeDistributed)" || fail "summary of the addition model"
+expect_usage "A subcommand is required" "$cortex" seq
+expect_usage "--digits must be in \[1, 9\]" "$cortex" seq addition --digits 12
+expect_error "expects 1 to 27 samples" "$cortex" seq addition --digits 1 --samples 100
 echo "cli smoke: all checks passed"
