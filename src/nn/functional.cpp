@@ -79,16 +79,27 @@ std::vector<Symbolic> call_symbolic(const std::shared_ptr<Module>& layer, const 
   auto node = std::make_shared<GraphNode>();
   node->layer = layer;
   node->inputs = inputs;
+  // An unbuilt layer is probed through a twin made from its config, so that
+  // its own weights are drawn later, from the model's generator (Model sets it
+  // after the graph is made). A layer the registry does not know is probed itself.
+  std::shared_ptr<Module> probed = layer;
+  if (!layer->built()) {
+    try {
+      probed = layer_from_config(layer->type(), layer->config_json());
+    } catch (const ValueError&) {
+      probed = layer;
+    }
+  }
   {
     NoGradGuard no_grad;
-    const bool was_training = layer->is_training();
-    layer->eval();
+    const bool was_training = probed->is_training();
+    probed->eval();
     try {
-      std::vector<Tensor> one = run_probe(*layer, inputs, 1), two;
+      std::vector<Tensor> one = run_probe(*probed, inputs, 1), two;
       const bool free = std::any_of(inputs.begin(), inputs.end(), [](const Symbolic& s) {
         return std::any_of(s.shape().begin(), s.shape().end(), [](auto d) { return d < 0; });
       });
-      if (free) two = run_probe(*layer, inputs, 2);
+      if (free) two = run_probe(*probed, inputs, 2);
       for (std::size_t i = 0; i < one.size(); ++i) {
         Shape s(one[i].shape().begin() + (one[i].dim() > 0 ? 1 : 0), one[i].shape().end());
         // An axis that follows a free input axis is free too.
@@ -99,10 +110,10 @@ std::vector<Symbolic> call_symbolic(const std::shared_ptr<Module>& layer, const 
         node->dtypes.push_back(one[i].dtype());
       }
     } catch (const Error& e) {
-      layer->train(was_training);
+      probed->train(was_training);
       fail<ShapeError>(layer->type(), " '", layer->name(), "' cannot be called on ", given, ": ", e.what());
     }
-    layer->train(was_training);
+    probed->train(was_training);
   }
   node->id = next_node_id++;
   std::vector<Symbolic> out;
@@ -216,7 +227,18 @@ Functional::Functional(std::vector<Symbolic> inputs, std::vector<Symbolic> outpu
       n->input_name = candidate;
     }
   }
-  mark_built();
+}
+
+void Functional::build_impl(const Shape&) {
+  // One sample through the graph in evaluation mode builds every layer (drawing
+  // its weights from the generator the model gave it) without random draws.
+  NoGradGuard no_grad;
+  const bool was_training = is_training();
+  eval();
+  Call c;
+  for (const auto& in : inputs_) c.inputs.push_back(probe(in, 1).to(device()));
+  call_impl(c);
+  train(was_training);
 }
 
 Outputs Functional::call_impl(const Call& c) {
@@ -267,7 +289,8 @@ std::string with_commas(std::int64_t n) {
 std::string pad(const std::string& s, std::size_t width) { return s.size() >= width ? s + " " : s + std::string(width - s.size(), ' '); }
 }  // namespace
 
-std::string Functional::summary() const {
+std::string Functional::summary() {
+  if (!built()) build({});
   std::ostringstream out;
   std::string line(98, '_'), thick(98, '=');
   out << "Model: \"" << name() << "\"\n" << line << "\n";

@@ -56,6 +56,7 @@ void Model::compile(CompileOptions o) {
   metrics_ = o.metrics;
   resolved_.clear();
   for (const auto& m : o.metrics) resolved_.push_back(resolve_metric(m, loss_.name));
+  if (auto* graph = dynamic_cast<nn::Functional*>(net_.get()); graph && !graph->built()) graph->build({});
   if (net_->built()) optimizer_->set_params(net_->parameters());
 }
 

@@ -61,6 +61,7 @@ void Model::load_weights(const std::string& path) {
     if (n.rfind("model.", 0) == 0) weights.emplace_back(n.substr(6), t);
     else if (n.rfind("optimizer.", 0) == 0) opt_state.emplace_back(n.substr(10), t);
   }
+  if (auto* graph = dynamic_cast<nn::Functional*>(net_.get()); graph && !graph->built()) graph->build({});
   if (!net_->built()) {
     const std::optional<Shape> in = input_shape();
     if (!in) fail<ValueError>("load_weights needs a built model or one with an Input shape");

@@ -29,6 +29,8 @@ TEST(Functional, SkipAndSharedLayerComputeWhatTheLayersDo) {
   Functional net({x}, {y});
   net.set_generator(std::make_shared<Generator>(5));
   EXPECT_EQ(net.layers().size(), 3u);  // dense, add, dense_1: the shared layer once
+  EXPECT_TRUE(net.named_parameters().empty());  // built when the graph first runs
+  net.build({});
   NamedTensors params = net.named_parameters();
   ASSERT_EQ(params.size(), 4u);
   EXPECT_EQ(params[0].first, "dense.kernel");
@@ -44,6 +46,24 @@ TEST(Functional, SkipAndSharedLayerComputeWhatTheLayersDo) {
   sum(out).backward();
   ASSERT_TRUE(params[0].second.grad().defined());
   EXPECT_TRUE(in.grad().defined());
+}
+
+// Layers are built when the graph first runs, from the generator the model
+// gives them: two layers of one shape differ, and the seed decides both.
+TEST(Functional, WeightsComeFromTheModelsGenerator) {
+  auto make = [](std::uint64_t seed) {
+    Input x({4});
+    Symbolic y = Dense({.units = 4})(Dense({.units = 4})(x));
+    auto net = std::make_shared<Functional>(std::vector<Symbolic>{x}, std::vector<Symbolic>{y});
+    net->set_generator(std::make_shared<Generator>(seed));
+    net->build({});
+    return net->named_parameters();
+  };
+  NamedTensors a = make(1), b = make(1), c = make(2);
+  ASSERT_EQ(a.size(), 4u);
+  EXPECT_GT(max(abs(a[0].second - a[2].second)).item(), 1e-3);  // dense.kernel vs dense_1.kernel
+  EXPECT_EQ(a[0].second.to_vector<float>(), b[0].second.to_vector<float>());
+  EXPECT_GT(max(abs(a[0].second - c[0].second)).item(), 1e-3);
 }
 
 TEST(Functional, SeveralInputsAndOutputs) {
@@ -127,10 +147,13 @@ TEST(Functional, GraphJsonRoundTrips) {
   net.set_generator(std::make_shared<Generator>(8));
   auto back = Functional::from_graph_json(net.graph_json());
   EXPECT_EQ(back->graph_json(), net.graph_json());
-  back->load_state_dict(net.state_dict());
   Generator g(1);
   Tensor in = randn({2, 3, 4}, g);
-  EXPECT_ALL_CLOSE((*back)(in), net(in), 0, 0);
+  Tensor want = net(in);  // the first call builds the layers
+  EXPECT_TRUE(back->named_parameters().empty());
+  back->build({});
+  back->load_state_dict(net.state_dict());
+  EXPECT_ALL_CLOSE((*back)(in), want, 0, 0);
   EXPECT_NE(message([] { Functional::from_graph_json(R"({"layers": [{"class_name": "Dense", "name": "d", "config": {"units": 2},
       "inbound_nodes": [[["ghost", 0, 0]]]}], "input_layers": [], "output_layers": [["d", 0, 0]]})"); })
                 .find("cannot be rebuilt: the call of 'd' needs tensors no layer makes"),

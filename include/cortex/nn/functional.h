@@ -86,7 +86,7 @@ class Functional : public Module {
   const std::vector<std::shared_ptr<Module>>& layers() const { return layers_; }
 
   // Keras's summary table with the "Connected to" column.
-  std::string summary() const;
+  std::string summary();  // builds the layers first, if the graph has not run yet
   // The graph as JSON (Keras's schema: layers with their inbound nodes,
   // input_layers, output_layers), and back.
   std::string graph_json() const;
@@ -95,6 +95,8 @@ class Functional : public Module {
  protected:
   Outputs call_impl(const Call& c) override;
   void check_input(const Tensor& x) const override {}
+  // Builds every layer by running one sample (the shape given is not used).
+  void build_impl(const Shape&) override;
 
  private:
   std::vector<Symbolic> inputs_, outputs_;
