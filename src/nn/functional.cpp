@@ -14,6 +14,7 @@
 #include "cortex/io/json_depth.h"
 #include "cortex/nn/sequential.h"
 #include "cortex/ops/creation.h"
+#include "summary_table.h"
 
 namespace cortex::nn {
 namespace {
@@ -205,11 +206,10 @@ Functional::Functional(std::vector<Symbolic> inputs, std::vector<Symbolic> outpu
         if (!names.insert(m.name()).second)
           fail<ValueError>("a functional model has two layers named '", m.name(), "'; layer names must be unique");
       } else {
-        const std::string base = snake_case(m.type());
-        std::string candidate = base;
-        for (int i = 1; names.count(candidate); ++i) candidate = base + "_" + std::to_string(i);
-        names.insert(candidate);
-        m.set_name(candidate);
+        const std::string name =
+            detail::unique_name(snake_case(m.type()), [&](const std::string& n) { return names.count(n) > 0; });
+        names.insert(name);
+        m.set_name(name);
       }
       layers_.push_back(n->layer);
       register_module(m.name(), n->layer);
@@ -217,14 +217,11 @@ Functional::Functional(std::vector<Symbolic> inputs, std::vector<Symbolic> outpu
   }
   // Which call of its layer each node is, in creation order; Inputs get a name if they lack one.
   std::map<const Module*, int> calls;
-  int unnamed = 0;
   for (auto& n : nodes_) {
     if (n->layer) n->call = calls[n->layer.get()]++;
     else if (n->input_name.empty()) {
-      std::string candidate = "input";
-      while (names.count(candidate)) candidate = "input_" + std::to_string(++unnamed);
-      names.insert(candidate);
-      n->input_name = candidate;
+      n->input_name = detail::unique_name("input", [&](const std::string& name) { return names.count(name) > 0; });
+      names.insert(n->input_name);
     }
   }
 }
@@ -277,17 +274,8 @@ Outputs Functional::call_impl(const Call& c) {
   return out;
 }
 
-namespace {
-std::string with_commas(std::int64_t n) {
-  std::string digits = std::to_string(n), out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
-std::string pad(const std::string& s, std::size_t width) { return s.size() >= width ? s + " " : s + std::string(width - s.size(), ' '); }
-}  // namespace
+using detail::pad;
+using detail::with_commas;
 
 std::string Functional::summary() {
   if (!built()) build({});

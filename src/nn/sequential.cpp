@@ -9,6 +9,7 @@
 #include "cortex/autograd/grad_mode.h"
 #include "cortex/nn/layers.h"
 #include "cortex/ops/creation.h"
+#include "summary_table.h"
 
 namespace cortex::nn {
 
@@ -48,10 +49,7 @@ void Sequential::add(Layer layer) {
     if (taken(m.name()))
       fail<ValueError>("Sequential: two layers are named '", m.name(), "'; layer names must be unique in a model");
   } else {  // Keras's names: "dense", then "dense_1", "dense_2", ...
-    const std::string base = snake_case(m.type());
-    std::string name = base;
-    for (int n = 1; taken(name); ++n) name = base + "_" + std::to_string(n);
-    m.set_name(name);
+    m.set_name(detail::unique_name(snake_case(m.type()), taken));
   }
   // Children are named by their layer: parameters read "dense_1.kernel".
   register_module(m.name(), layer.module);
@@ -137,18 +135,8 @@ Tensor Sequential::forward_logits(const Tensor& x) {
   return last->call_linear(y.tensors[0]);
 }
 
-namespace {
-std::string with_commas(std::int64_t n) {
-  std::string digits = std::to_string(n), out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
-
-std::string pad(const std::string& s, std::size_t width) { return s.size() >= width ? s + " " : s + std::string(width - s.size(), ' '); }
-}  // namespace
+using detail::pad;
+using detail::with_commas;
 
 std::string Sequential::summary(const std::string& model_name) {
   if (!input_shape_ && !built())
