@@ -177,6 +177,7 @@ Functional::Functional(std::vector<Symbolic> inputs, std::vector<Symbolic> outpu
   }
   // Every node the outputs need, found from the outputs back to the inputs.
   std::map<std::uint64_t, std::shared_ptr<GraphNode>> found;
+  for (const auto& in : inputs_) found[in.node()->id] = in.node();  // an input nothing uses is still saved
   std::vector<std::pair<std::shared_ptr<GraphNode>, std::string>> stack;  // node, the layer that needs it
   for (const auto& out : outputs_) {
     if (!out.defined()) fail<ValueError>("a functional model's outputs must be defined symbolic tensors");
@@ -185,11 +186,10 @@ Functional::Functional(std::vector<Symbolic> inputs, std::vector<Symbolic> outpu
   while (!stack.empty()) {
     auto [n, needed_by] = stack.back();
     stack.pop_back();
-    if (found.count(n->id)) continue;
     if (!n->layer && !input_nodes.count(n.get()))
       fail<ValueError>("the graph needs the Input '", n->input_name.empty() ? "(unnamed)" : n->input_name, "' ",
                        shape_text(n->shapes[0]), " (for ", needed_by, ") but it is not among the model's inputs");
-    found[n->id] = n;
+    if (!found.emplace(n->id, n).second) continue;
     for (const auto& in : n->inputs) stack.emplace_back(in.node(), n->layer->name());
   }
   // Creation order is an order where each node follows its inputs.
@@ -383,22 +383,31 @@ std::shared_ptr<Functional> Functional::from_graph_json(const std::string& text)
       }
     }
     // Calls run once their inputs exist; a pass that makes none means the graph is broken.
-    std::vector<std::pair<std::string, nlohmann::json>> pending;
-    for (const auto& l : g.at("layers"))
-      for (const auto& call : l.at("inbound_nodes")) pending.emplace_back(l.at("name"), call);
+    // (layer, which call, its inputs): call k of a layer is made only after calls 0 .. k-1,
+    // so that "lstm[1][0]" means the same call it meant when saved.
+    struct Pending {
+      std::string name;
+      std::size_t call;
+      nlohmann::json inputs;
+    };
+    std::vector<Pending> pending;
+    for (const auto& l : g.at("layers")) {
+      std::size_t k = 0;
+      for (const auto& call : l.at("inbound_nodes")) pending.push_back({l.at("name"), k++, call});
+    }
     for (std::size_t done_before = pending.size() + 1; !pending.empty() && pending.size() < done_before;) {
       done_before = pending.size();
       for (auto it = pending.begin(); it != pending.end();) {
         std::vector<Symbolic> ins;
-        bool ready = true;
-        for (const auto& r : it->second) {
-          const Symbolic* s = lookup(r);
+        auto& calls = made[it->name];
+        bool ready = calls.size() == it->call;
+        for (const auto& r : it->inputs) {
+          const Symbolic* s = ready ? lookup(r) : nullptr;
           if (!s) { ready = false; break; }
           ins.push_back(*s);
         }
-        auto& calls = made[it->first];
         if (ready) {
-          calls.push_back(call_symbolic(layers.at(it->first), ins));
+          calls.push_back(call_symbolic(layers.at(it->name), ins));
           it = pending.erase(it);
         } else {
           ++it;
@@ -406,7 +415,7 @@ std::shared_ptr<Functional> Functional::from_graph_json(const std::string& text)
       }
     }
     if (!pending.empty())
-      fail<ValueError>("the functional graph cannot be rebuilt: the call of '", pending.front().first,
+      fail<ValueError>("the functional graph cannot be rebuilt: the call of '", pending.front().name,
                        "' needs tensors no layer makes (a cycle, or a missing layer)");
     std::vector<Symbolic> outs;
     for (const auto& key : {"input_layers", "output_layers"})

@@ -1,4 +1,5 @@
 // Merge layers: Add, Subtract, Multiply, Average, Maximum, Concatenate, Dot.
+#include <algorithm>
 #include <cmath>
 
 #include <nlohmann/json.hpp>
@@ -27,16 +28,28 @@ Outputs Merge::call_impl(const Call& c) {
       if (x.shape() != c.inputs[0].shape())
         fail<ShapeError>(type(), " '", name(), "' expects inputs of one shape, got ", shape_str(c.inputs[0].shape()),
                          " and ", shape_str(x.shape()));
-  // A step is real in the output when it is real in every input (in any, for Concatenate).
+  // A step is real in the output when it is real in every input (a missing mask: all real).
   Tensor mask;
-  for (const Tensor& m : c.masks) {
-    if (!m.defined()) continue;
-    if (!mask.defined()) {
-      mask = m;
-      continue;
+  const bool any_mask = std::any_of(c.masks.begin(), c.masks.end(), [](const Tensor& m) { return m.defined(); });
+  auto* cat = dynamic_cast<const Concatenate*>(this);
+  if (any_mask && cat && (cat->axis() == 1 || cat->axis() == 1 - c.inputs[0].dim())) {
+    std::vector<Tensor> parts;  // joined along time, as the inputs are
+    for (std::size_t i = 0; i < c.inputs.size(); ++i)
+      parts.push_back(c.masks[i].defined() ? c.masks[i].to(DType::f32)
+                                           : ones({c.inputs[i].shape()[0], c.inputs[i].shape()[1]}, DType::f32,
+                                                  c.inputs[i].device()));
+    Tensor joined = cortex::concat(parts, 1);
+    mask = gt(joined, zeros_like(joined));
+  } else {
+    for (const Tensor& m : c.masks) {
+      if (!m.defined()) continue;
+      if (!mask.defined()) {
+        mask = m;
+        continue;
+      }
+      Tensor both = minimum(mask.to(DType::f32), m.to(DType::f32));
+      mask = gt(both, zeros_like(both));
     }
-    Tensor both = concat ? maximum(mask.to(DType::f32), m.to(DType::f32)) : minimum(mask.to(DType::f32), m.to(DType::f32));
-    mask = gt(both, zeros_like(both));
   }
   if (type() == "Dot") mask = Tensor();
   return {{merge(c.inputs)}, {mask}};

@@ -24,6 +24,12 @@ const Tensor& first_defined(const std::vector<Tensor>& g) {
   fail<AutogradError>("a multi-output node ran without any gradient");
 }
 
+// Split's and unbind's nodes save only shapes: a second backward through another piece may run them again.
+std::vector<Tensor> reusable(std::vector<Tensor> pieces) {
+  if (!pieces.empty() && pieces[0].grad_fn()) pieces[0].grad_fn()->set_reusable();
+  return pieces;
+}
+
 }  // namespace
 
 Tensor concat(const std::vector<Tensor>& tensors, std::int64_t axis_in) {
@@ -97,7 +103,7 @@ std::vector<Tensor> split(const Tensor& x, const std::vector<std::int64_t>& size
     out.push_back(window(x, axis, start, s));
     start += s;
   }
-  return autograd::record_outputs("split", std::move(out), {x},
+  return reusable(autograd::record_outputs("split", std::move(out), {x},
                                   [axis, sizes, dt = x.dtype(), in = x.shape()](const std::vector<Tensor>& g) {
                                     std::vector<Tensor> parts;
                                     for (std::size_t i = 0; i < g.size(); ++i) {
@@ -106,7 +112,7 @@ std::vector<Tensor> split(const Tensor& x, const std::vector<std::int64_t>& size
                                       parts.push_back(g[i].defined() ? g[i] : zeros(sh, dt, first_defined(g).device()));
                                     }
                                     return std::vector<Tensor>{concat(parts, axis)};
-                                  });
+                                  }));
 }
 
 std::vector<Tensor> unbind(const Tensor& x, std::int64_t axis_in) {
@@ -119,13 +125,13 @@ std::vector<Tensor> unbind(const Tensor& x, std::int64_t axis_in) {
   st.erase(st.begin() + axis);
   std::vector<Tensor> out;
   for (std::int64_t i = 0; i < n; ++i) out.push_back(x.as_strided(sh, st, x.offset() + i * x.strides()[axis]));
-  return autograd::record_outputs("unbind", std::move(out), {x},
+  return reusable(autograd::record_outputs("unbind", std::move(out), {x},
                                   [axis, sh, dt = x.dtype()](const std::vector<Tensor>& g) {
                                     const Device device = first_defined(g).device();
                                     std::vector<Tensor> parts;
                                     for (const Tensor& gi : g) parts.push_back(gi.defined() ? gi : zeros(sh, dt, device));
                                     return std::vector<Tensor>{stack(parts, axis)};
-                                  });
+                                  }));
 }
 
 std::vector<Tensor> chunk(const Tensor& x, std::int64_t parts, std::int64_t axis_in) {

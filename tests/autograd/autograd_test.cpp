@@ -197,6 +197,15 @@ TEST(Autograd, LeafRulesAreEnforced) {
   EXPECT_EQ(x.item(), 4.0);
 }
 
+// The pieces of one split may each get a backward of their own (the node saves only shapes).
+TEST(Autograd, PiecesOfASplitBackwardSeparately) {
+  Tensor w = tensor({1, 2, 3, 4}).set_requires_grad(true);
+  std::vector<Tensor> p = chunk(w, 2);
+  sum(p[0] * 2.0).backward();
+  sum(p[1] * 3.0).backward();
+  EXPECT_EQ(w.grad().to_vector<float>(), (std::vector<float>{2, 2, 3, 3}));
+}
+
 // A node with several outputs gets one gradient per output, undefined for the
 // ones nothing used, and runs once however many of its outputs are used.
 TEST(Autograd, MultiOutputNodeGetsOneGradientPerOutput) {

@@ -160,6 +160,40 @@ TEST(Functional, GraphJsonRoundTrips) {
             std::string::npos);
 }
 
+// A shared layer's second call may be ready before its first one when the
+// graph is rebuilt; each call must keep its index. And an input nothing uses is kept.
+TEST(Functional, RebuiltGraphsKeepEachCallAndEveryInput) {
+  Input x({4}, "x"), unused({2}, "unused");
+  auto l = std::make_shared<Dense>(DenseOptions{.units = 4, .activation = "tanh"});
+  auto m = std::make_shared<Dense>(DenseOptions{.units = 4, .activation = "tanh"});
+  auto s = std::make_shared<Dense>(DenseOptions{.units = 4});
+  Symbolic l0 = (*l)(x), m0 = (*m)(l0), l1 = (*l)(m0), s0 = (*s)(l1), s1 = (*s)(x);
+  Functional net({x, unused}, {s0, s1});
+  net.set_generator(std::make_shared<Generator>(2));
+  Generator g(3);
+  Tensor in = randn({2, 4}, g), u = randn({2, 2}, g);
+  Outputs want = net.call({.inputs = {in, u}});
+  auto back = Functional::from_graph_json(net.graph_json());
+  back->build({});
+  back->load_state_dict(net.state_dict());
+  Outputs got = back->call({.inputs = {in, u}});
+  EXPECT_ALL_CLOSE(got.tensors[0], want.tensors[0], 0, 0);
+  EXPECT_ALL_CLOSE(got.tensors[1], want.tensors[1], 0, 0);
+  EXPECT_EQ(back->inputs().size(), 2u);
+}
+
+TEST(Functional, ConcatenatingAlongTimeJoinsTheMasks) {
+  Tensor a = from_vector<std::int64_t>({1, 2, 0}, {1, 3}), b = from_vector<std::int64_t>({4, 0}, {1, 2});
+  Embedding emb({.input_dim = 5, .output_dim = 2, .mask_zero = true});
+  Outputs ea = emb.call({.inputs = {a}}), eb = emb.call({.inputs = {b}});
+  Outputs joined = Concatenate(1).call({.inputs = {ea.tensors[0], eb.tensors[0]}, .masks = {ea.masks[0], eb.masks[0]}});
+  EXPECT_EQ(joined.tensors[0].shape(), (Shape{1, 5, 2}));
+  EXPECT_EQ(joined.masks[0].to(DType::i64).to_vector<std::int64_t>(), (std::vector<std::int64_t>{1, 1, 0, 1, 0}));
+  // Along features a step is real only where it is real in both.
+  Outputs side = Concatenate().call({.inputs = {ea.tensors[0], ea.tensors[0]}, .masks = {ea.masks[0], Tensor()}});
+  EXPECT_EQ(side.masks[0].to(DType::i64).to_vector<std::int64_t>(), (std::vector<std::int64_t>{1, 1, 0}));
+}
+
 TEST(Functional, BadGraphsAreClearErrors) {
   Input x({4}, "x"), other({4}, "other");
   Symbolic y = Dense({.units = 2})(Add()({x, other}));

@@ -51,7 +51,14 @@ class Node {
   // throws AutogradError once released.
   std::vector<Tensor> apply(const std::vector<Tensor>& grad_outputs);
   // Frees the closure and everything it saved (after a backward without retain_graph).
-  void release() { backward_ = nullptr; released_ = true; }
+  // A node whose closure holds no tensors (split's, unbind's: only shapes) is
+  // kept, so that pieces of one split may each get their own backward.
+  void release() {
+    if (reusable_) return;
+    backward_ = nullptr;
+    released_ = true;
+  }
+  void set_reusable() { reusable_ = true; }
 
  private:
   struct Watched {
@@ -64,6 +71,7 @@ class Node {
   MultiBackwardFn backward_;
   std::uint32_t num_outputs_ = 1;
   bool released_ = false;
+  bool reusable_ = false;
 };
 
 // True when grad mode is on and any input requires grad: the op must record.

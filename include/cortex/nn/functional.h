@@ -105,7 +105,8 @@ class Functional : public Module {
 };
 
 // Merge layers: several inputs of one shape (Concatenate: equal but for the
-// axis) into one. Masks: the steps real in every input (any, for Concatenate).
+// axis) into one. Masks: the steps real in every input; Concatenate along
+// time (axis 1) joins its inputs' masks (a missing mask: every step real).
 class Merge : public Module {
  public:
   Tensor forward(const Tensor& x) override;
@@ -152,6 +153,7 @@ class Concatenate : public Merge {
  public:
   explicit Concatenate(std::int64_t axis = -1) : Merge("Concatenate"), axis_(axis) {}
   std::string config_json() const override;
+  std::int64_t axis() const { return axis_; }
  protected:
   Tensor merge(const std::vector<Tensor>& xs) override;
  private:
