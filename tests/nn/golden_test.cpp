@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cortex/nn/nn.h"
+#include "goldens.h"
 #include "support/check.h"
 
 namespace cortex::nn {
@@ -18,23 +19,14 @@ using nlohmann::json;
 
 constexpr double kRtol = 1e-5, kAtol = 1e-6;
 
-std::vector<std::string> golden_cases() {
-  std::vector<std::string> names;
-  for (const auto& entry : std::filesystem::directory_iterator(CORTEX_GOLDENS_DIR)) {
-    std::string file = entry.path().filename().string();
-    if (file.rfind("layer_", 0) == 0 && entry.path().extension() == ".json")
-      names.push_back(file.substr(6, file.size() - 6 - 5));
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
+std::vector<std::string> golden_cases() { return testing::golden_names("layer_"); }
 
 json load(const std::string& name) {
   std::ifstream in(std::string(CORTEX_GOLDENS_DIR) + "/layer_" + name + ".json");
   return json::parse(in);
 }
 
-Tensor tensor_of(const json& t) { return from_vector(t["values"].get<std::vector<float>>(), t["shape"].get<Shape>()); }
+using testing::tensor_of;
 
 // {"class_name": ..., "config": ...}; a Sequential lists its layers in its config.
 std::shared_ptr<Module> make_layer(const json& spec) {

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cortex/nn/nn.h"
+#include "goldens.h"
 #include "support/check.h"
 
 namespace cortex::nn {
@@ -16,17 +17,9 @@ using nlohmann::json;
 
 constexpr double kRtol = 1e-5, kAtol = 1e-5;
 
-std::vector<std::string> rnn_cases() {
-  std::vector<std::string> names;
-  for (const auto& entry : std::filesystem::directory_iterator(CORTEX_GOLDENS_DIR)) {
-    std::string file = entry.path().filename().string();
-    if (file.rfind("rnn_", 0) == 0 && entry.path().extension() == ".json") names.push_back(file.substr(4, file.size() - 9));
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
+std::vector<std::string> rnn_cases() { return testing::golden_names("rnn_"); }
 
-Tensor tensor_of(const json& t) { return from_vector(t["values"].get<std::vector<float>>(), t["shape"].get<Shape>()); }
+using testing::tensor_of;
 
 struct RnnCase {
   std::string name;
