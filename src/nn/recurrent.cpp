@@ -1,5 +1,9 @@
-// SimpleRNN, LSTM and GRU: one time loop over Keras's cells, composed of
-// tensor ops (so every backend runs it and autograd derives its backward).
+// SimpleRNN, LSTM and GRU: the backend's fused kernel for the whole sequence
+// (cortex::rnn: oneDNN's RNN primitives on the cpu backend) where it runs the
+// cell, and otherwise one time loop over Keras's cells composed of tensor ops
+// (so every backend runs it and autograd derives its backward): masks,
+// recurrent dropout, activations other than Keras's defaults, GRU without
+// reset_after, f64, and backends without the kernel.
 #include "cortex/nn/recurrent.h"
 
 #include <nlohmann/json.hpp>
@@ -8,6 +12,7 @@
 #include "cortex/ops/creation.h"
 #include "cortex/ops/elementwise.h"
 #include "cortex/ops/matmul.h"
+#include "cortex/ops/rnn.h"
 #include "cortex/ops/shape_ops.h"
 
 namespace cortex::nn {
@@ -127,6 +132,7 @@ Outputs Recurrent::call_impl(const Call& c) {
   if (is_training() && o_.dropout > 0)
     x = x * (bernoulli({n, 1, x.shape()[2]}, 1.0 - o_.dropout, generator(), x.dtype()).to(x.device()) /
              (1.0 - o_.dropout));
+  if (const std::optional<RnnCell> cell = fused_cell(x, mask)) return call_fused(*cell, x, std::move(states));
   Tensor h_mask;
   if (is_training() && o_.recurrent_dropout > 0)
     h_mask = bernoulli({n, u}, 1.0 - o_.recurrent_dropout, generator(), x.dtype()).to(x.device()) /
@@ -162,6 +168,45 @@ Outputs Recurrent::call_impl(const Call& c) {
   if (o_.return_state)
     for (const Tensor& s : states) {
       out.tensors.push_back(s);
+      out.masks.push_back(Tensor());
+    }
+  return out;
+}
+
+std::optional<RnnCell> Recurrent::fused_cell(const Tensor& x, const Tensor& mask) const {
+  if (mask.defined() || (is_training() && o_.recurrent_dropout > 0)) return std::nullopt;
+  std::optional<RnnCell> cell;
+  if (gates_ == 1) {
+    if (o_.activation == "tanh") cell = RnnCell::vanilla_tanh;
+    else if (o_.activation == "relu") cell = RnnCell::vanilla_relu;
+    else if (o_.activation == "sigmoid") cell = RnnCell::vanilla_sigmoid;
+  } else if (o_.activation == "tanh" && o_.recurrent_activation == "sigmoid" && (gates_ == 4 || o_.reset_after)) {
+    cell = gates_ == 4 ? RnnCell::lstm : RnnCell::gru;
+  }
+  if (cell && !rnn_fused(*cell, x)) cell.reset();
+  return cell;
+}
+
+Outputs Recurrent::call_fused(RnnCell cell, const Tensor& x, std::vector<Tensor> states) {
+  const std::int64_t u = o_.units;
+  Tensor bias;
+  if (!bias_.defined()) {
+    bias = zeros({(cell == RnnCell::gru ? 4 : gates_) * u}, x.dtype(), x.device());
+  } else if (cell == RnnCell::gru) {  // the kernel's GRU bias: [b_z, b_r (input + recurrent), b_h input, b_h recurrent]
+    const Tensor in = bias_.select(0, 0), rec = bias_.select(0, 1);
+    bias = concat({in.slice(0, 0, 2 * u) + rec.slice(0, 0, 2 * u), in.slice(0, 2 * u, 3 * u), rec.slice(0, 2 * u, 3 * u)});
+  } else {
+    bias = bias_;
+  }
+  // go_backwards reads the sequence from its end and writes outputs in that order.
+  std::vector<Tensor> r = rnn(cell, o_.go_backwards ? reverse_time(x) : x, states[0],
+                              cell == RnnCell::lstm ? states[1] : Tensor(), kernel_, recurrent_kernel_, bias);
+  Outputs out;
+  out.tensors.push_back(o_.return_sequences ? r[0] : r[1]);
+  out.masks.push_back(Tensor());
+  if (o_.return_state)
+    for (std::size_t s = 1; s < r.size(); ++s) {
+      out.tensors.push_back(r[s]);
       out.masks.push_back(Tensor());
     }
   return out;

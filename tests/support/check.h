@@ -20,6 +20,17 @@ using Fn = std::function<Tensor(const std::vector<Tensor>&)>;
 
 #define EXPECT_ALL_CLOSE(a, b, rtol, atol) EXPECT_TRUE(::cortex::testing::all_close((a), (b), (rtol), (atol)))
 
+// `stmt` throws E (or a subclass) whose message contains `text`.
+#define EXPECT_ERROR_CONTAINS(stmt, E, text)                                                      \
+  do {                                                                                            \
+    try {                                                                                         \
+      (void)(stmt);                                                                               \
+      ADD_FAILURE() << "expected " #E " from " #stmt;                                             \
+    } catch (const E& error_) {                                                                   \
+      EXPECT_NE(std::string(error_.what()).find(text), std::string::npos) << error_.what();      \
+    }                                                                                             \
+  } while (0)
+
 // f64 inputs of `shapes` drawn from U(low, high), requiring grad.
 std::vector<Tensor> f64_inputs(const std::vector<Shape>& shapes, std::uint64_t seed, double low = -1.0,
                                double high = 1.0);

@@ -69,6 +69,25 @@ struct Pool2dParams {
   std::int64_t pad_top = 0, pad_bottom = 0, pad_left = 0, pad_right = 0;
 };
 
+// A whole recurrent layer over a sequence in one kernel (oneDNN's RNN
+// primitives on the cpu backend). Cells: vanilla (activation tanh, relu or
+// sigmoid), LSTM (gates [i, f, c, o], sigmoid and tanh) and GRU "linear before
+// reset" (gates [z, r, h]; the reset gate multiplies the recurrent product and
+// its bias: Keras's reset_after, PyTorch's and cuDNN's GRU).
+enum class RnnCell : std::uint8_t { vanilla_tanh, vanilla_relu, vanilla_sigmoid, lstm, gru };
+inline int rnn_gates(RnnCell c) { return c == RnnCell::lstm ? 4 : c == RnnCell::gru ? 3 : 1; }
+
+// The operands of the rnn kernels, all contiguous, one dtype (f32):
+//  x (N, T, F); h0 (N, U); c0 (N, U) for an LSTM (undefined otherwise);
+//  kernel (F, G * U) and recurrent_kernel (U, G * U) in Keras's layout (G gates);
+//  bias (G * U), or (4 * U) for a GRU: [b_z, b_r, b_h (input), b_h (recurrent)],
+//  where b_z and b_r add the input and the recurrent biases.
+// Outputs: y (N, T, U) every step's h, h_n and c_n (N, U) the last states.
+struct RnnTensors {
+  Tensor x, h0, c0, kernel, recurrent_kernel, bias;
+  Tensor y, h_n, c_n;
+};
+
 // One fused optimiser update (Keras's formulas; src/optim/ holds the same
 // update composed of tensor ops, which backends without the kernel run).
 enum class OptimizerKind : std::uint8_t { sgd, adadelta, adam };
@@ -174,6 +193,21 @@ struct Kernels {
   void (*batch_norm_backward)(const Tensor& x, const Tensor& dy, const Tensor* gamma, const Tensor& mean,
                               const Tensor& var, double eps, const Tensor& workspace, Tensor& dx, Tensor* dgamma,
                               Tensor* dbeta) = nullptr;
+
+  // Runs the recurrent layer over the whole sequence: fills t.y, t.h_n and t.c_n
+  // (LSTM). In training (`workspace` not null) *workspace becomes what the
+  // backward needs (the backend's own format). Optional: the recurrent layers
+  // run their composed cell loop without it (and for masks, dropout between
+  // steps, other activations, and dtypes the backend declines: rnn_supports).
+  void (*rnn)(RnnCell cell, RnnTensors& t, Tensor* workspace) = nullptr;
+  // The gradients from dy (N, T, U), dh_n and dc_n (N, U; zeros where unused),
+  // given the forward's tensors and workspace: dx, dh0, dc0 (LSTM), dkernel,
+  // drecurrent_kernel, dbias, preallocated like the forward's operands.
+  void (*rnn_backward)(RnnCell cell, const RnnTensors& t, const Tensor& workspace, const Tensor& dy,
+                       const Tensor& dh_n, const Tensor& dc_n, RnnTensors& grads) = nullptr;
+  // Whether rnn above runs `cell` for this dtype (a backend may have the
+  // kernel for f32 only).
+  bool (*rnn_supports)(RnnCell cell, DType dtype) = nullptr;
 
   // Updates param and its slots in place in one pass: sgd (slots: momentum when
   // momentum != 0), adadelta (accumulated grad, accumulated delta), adam (m, v,

@@ -6,6 +6,10 @@
 #include <memory>
 #include <string>
 
+#include <optional>
+#include <vector>
+
+#include "cortex/backends/kernels.h"
 #include "cortex/nn/layers.h"
 #include "cortex/nn/module.h"
 
@@ -27,7 +31,7 @@ struct RecurrentOptions {
   bool return_sequences = false;   // (N, T, units) instead of the last output (N, units)
   bool return_state = false;       // the final states follow the output: h (and c for an LSTM)
   bool go_backwards = false;       // reads the sequence from its end; outputs come in that order
-  bool unroll = false;             // accepted for Keras's configs: the loop is always unrolled on the tape
+  bool unroll = false;             // accepted for Keras's configs: the fused kernel or the composed loop runs either way
 };
 using SimpleRNNOptions = RecurrentOptions;
 using LSTMOptions = RecurrentOptions;
@@ -55,6 +59,10 @@ class Recurrent : public Module {
  private:
   // One step: the input's projection xw (N, gates * units) and the states in, the states out.
   std::vector<Tensor> step(const Tensor& xw, const std::vector<Tensor>& states, const Tensor& h_dropped);
+  // The backend's fused cell for this call, if it runs one (no mask, no
+  // recurrent dropout, Keras's default activations, GRU with reset_after).
+  std::optional<backend::RnnCell> fused_cell(const Tensor& x, const Tensor& mask) const;
+  Outputs call_fused(backend::RnnCell cell, const Tensor& x, std::vector<Tensor> states);
 
   RecurrentOptions o_;
   int gates_;

@@ -18,4 +18,5 @@
 #include "cortex/ops/norm.h"
 #include "cortex/ops/pool.h"
 #include "cortex/ops/reduce.h"
+#include "cortex/ops/rnn.h"
 #include "cortex/ops/shape_ops.h"

@@ -49,6 +49,12 @@ void batch_norm(const Tensor& x, const Tensor* gamma, const Tensor* beta, bool t
 void batch_norm_backward(const Tensor& x, const Tensor& dy, const Tensor* gamma, const Tensor& mean, const Tensor& var,
                          double eps, const Tensor& workspace, Tensor& dx, Tensor* dgamma, Tensor* dbeta);
 
+// cpu_rnn.cpp
+void rnn(RnnCell cell, RnnTensors& t, Tensor* workspace);
+void rnn_backward(RnnCell cell, const RnnTensors& t, const Tensor& workspace, const Tensor& dy, const Tensor& dh_n,
+                  const Tensor& dc_n, RnnTensors& grads);
+bool rnn_supports(RnnCell cell, DType dtype);
+
 // cpu_optim.cpp
 void optimizer_step(const OptimizerStep& s, Tensor& param, const Tensor& grad, Tensor* slots);
 

@@ -36,7 +36,7 @@ struct ScratchSlot {
   std::size_t nbytes = 0;
 };
 
-constexpr int kScratchSlots = 4;
+constexpr int kScratchSlots = 8;
 
 }  // namespace
 

@@ -1,5 +1,6 @@
 // Fills the cpu row of the dispatch table: oneDNN for matmul, convolution,
-// pooling and batch normalisation, OpenMP loops for the rest (the fused optimiser step in f32 among
+// pooling, batch normalisation and whole recurrent layers, OpenMP loops for
+// the rest (the fused optimiser step in f32 among
 // them, and dropout masks in AVX2 lanes); gather and scatter_add are the reference's (threaded), and
 // so is softmax cross-entropy (one pass per row, single-threaded: rows x classes
 // is small next to the layers before it).
@@ -48,6 +49,9 @@ void register_cpu(Kernels& row) {
   row.bernoulli = cpu::bernoulli;
   row.batch_norm = cpu::batch_norm;
   row.batch_norm_backward = cpu::batch_norm_backward;
+  row.rnn = cpu::rnn;
+  row.rnn_backward = cpu::rnn_backward;
+  row.rnn_supports = cpu::rnn_supports;
   row.optimizer_step = cpu::optimizer_step;
 }
 
