@@ -81,6 +81,7 @@ RecurrentOptions read_recurrent(const nlohmann::json& c) {
   o.return_sequences = get(c, "return_sequences", o.return_sequences);
   o.return_state = get(c, "return_state", o.return_state);
   o.go_backwards = get(c, "go_backwards", o.go_backwards);
+  o.stateful = get(c, "stateful", o.stateful);
   o.unroll = get(c, "unroll", o.unroll);
   return o;
 }

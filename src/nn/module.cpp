@@ -206,6 +206,10 @@ void Module::train(bool on) {
   for (auto& [n, c] : children_) c->train(on);
 }
 
+void Module::reset_states() {
+  for (auto& [n, c] : children_) c->reset_states();
+}
+
 void Module::set_generator(std::shared_ptr<Generator> gen) {
   gen_ = gen;
   for (auto& [n, c] : children_) c->set_generator(gen);

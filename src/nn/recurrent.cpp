@@ -40,6 +40,7 @@ std::string Recurrent::config_json() const {
                    {"return_sequences", o_.return_sequences},
                    {"return_state", o_.return_state},
                    {"go_backwards", o_.go_backwards},
+                   {"stateful", o_.stateful},
                    {"unroll", o_.unroll}};
   if (gates_ > 1) j["recurrent_activation"] = o_.recurrent_activation;
   if (gates_ == 4) j["unit_forget_bias"] = o_.unit_forget_bias;
@@ -125,6 +126,12 @@ Outputs Recurrent::call_impl(const Call& c) {
                          s.defined() ? shape_str(s.shape()) : std::string("an undefined tensor"));
       states.push_back(s.to(x.dtype()));
     }
+  } else if (o_.stateful && !carried_.empty()) {
+    if (carried_[0].shape()[0] != n || carried_[0].device() != x.device())
+      fail<ValueError>("stateful ", type(), " '", name(), "' carries states for a batch of ", carried_[0].shape()[0],
+                       " on ", carried_[0].device().str(), ", got a batch of ", n, " on ", x.device().str(),
+                       " (row i of each batch continues row i of the last; call reset_states() to start afresh)");
+    for (const Tensor& s : carried_) states.push_back(s.to(x.dtype()));
   } else {
     for (int i = 0; i < state_count(); ++i) states.push_back(zeros({n, u}, x.dtype(), x.device()));
   }
@@ -157,6 +164,7 @@ Outputs Recurrent::call_impl(const Call& c) {
     }
     states = std::move(next);
   }
+  if (o_.stateful) carry(states);
   Outputs out;
   if (o_.return_sequences) {
     out.tensors.push_back(t_len > 0 ? stack(outputs, 1) : zeros({n, 0, u}, x.dtype(), x.device()));
@@ -201,6 +209,7 @@ Outputs Recurrent::call_fused(RnnCell cell, const Tensor& x, std::vector<Tensor>
   // go_backwards reads the sequence from its end and writes outputs in that order.
   std::vector<Tensor> r = rnn(cell, o_.go_backwards ? reverse_time(x) : x, states[0],
                               cell == RnnCell::lstm ? states[1] : Tensor(), kernel_, recurrent_kernel_, bias);
+  if (o_.stateful) carry({r.begin() + 1, r.end()});
   Outputs out;
   out.tensors.push_back(o_.return_sequences ? r[0] : r[1]);
   out.masks.push_back(Tensor());
@@ -210,6 +219,11 @@ Outputs Recurrent::call_fused(RnnCell cell, const Tensor& x, std::vector<Tensor>
       out.masks.push_back(Tensor());
     }
   return out;
+}
+
+void Recurrent::carry(const std::vector<Tensor>& final_states) {
+  carried_.clear();
+  for (const Tensor& s : final_states) carried_.push_back(s.detach());
 }
 
 Tensor reverse_time(const Tensor& x) {

@@ -74,6 +74,7 @@ void Sequential::build_impl(const Shape& input_shape) {
   Shape probe = input_shape;
   probe[0] = 1;
   run(zeros(probe, DType::f32, device()), layers_.size());
+  reset_states();  // the probe's states are nobody's
   train(was_training);
 }
 
@@ -174,6 +175,7 @@ std::string Sequential::summary(const std::string& model_name) {
     out << pad(" " + l->name() + " (" + l->type() + ")", 29) << pad(shape, 26) << with_commas(n + nb) << "\n";
     if (i + 1 < layers_.size()) out << "\n";
   }
+  reset_states();  // the probe's states are nobody's
   train(was_training);
   out << thick << "\n";
   out << "Total params: " << with_commas(trainable + frozen) << "\n";

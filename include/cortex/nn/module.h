@@ -91,6 +91,9 @@ class Module : public std::enable_shared_from_this<Module> {
 
   void train(bool on = true);
   void eval() { train(false); }
+  // Forgets the states that stateful recurrent layers carry from one call to
+  // the next (Keras's reset_states), in this module and its children.
+  virtual void reset_states();
   bool is_training() const { return training_; }
 
   // The generator used for initialisation and dropout: the root's, shared by children.

@@ -31,6 +31,11 @@ struct RecurrentOptions {
   bool return_sequences = false;   // (N, T, units) instead of the last output (N, units)
   bool return_state = false;       // the final states follow the output: h (and c for an LSTM)
   bool go_backwards = false;       // reads the sequence from its end; outputs come in that order
+  // Each call starts from the states the previous call ended with (Keras's
+  // stateful: row i of a batch continues row i of the batch before; the
+  // gradient stops there: truncated backpropagation through time), until
+  // reset_states(). initial_state, when given, takes precedence.
+  bool stateful = false;
   bool unroll = false;             // accepted for Keras's configs: the fused kernel or the composed loop runs either way
 };
 using SimpleRNNOptions = RecurrentOptions;
@@ -49,6 +54,9 @@ class Recurrent : public Module {
   // The number of state tensors: 2 for an LSTM (h, c), 1 otherwise.
   int state_count() const { return gates_ == 4 ? 2 : 1; }
   Tensor forward(const Tensor& x) override { return call({.inputs = {x}}).tensors[0]; }
+  void reset_states() override { carried_.clear(); }
+  // What a stateful layer carries into its next call (empty before the first call and after reset_states()).
+  const std::vector<Tensor>& carried_states() const { return carried_; }
 
  protected:
   Recurrent(std::string type, RecurrentOptions o, int gates);
@@ -64,9 +72,13 @@ class Recurrent : public Module {
   std::optional<backend::RnnCell> fused_cell(const Tensor& x, const Tensor& mask) const;
   Outputs call_fused(backend::RnnCell cell, const Tensor& x, std::vector<Tensor> states);
 
+  // A stateful layer keeps the final states, detached.
+  void carry(const std::vector<Tensor>& final_states);
+
   RecurrentOptions o_;
   int gates_;
   Tensor kernel_, recurrent_kernel_, bias_;
+  std::vector<Tensor> carried_;
 };
 
 class SimpleRNN : public Recurrent {
