@@ -12,6 +12,7 @@
 
 #include "cortex/autograd/grad_mode.h"
 #include "cortex/io/json_depth.h"
+#include "cortex/nn/layers.h"
 #include "cortex/nn/sequential.h"
 #include "cortex/ops/creation.h"
 #include "summary_table.h"
@@ -111,9 +112,11 @@ std::vector<Symbolic> call_symbolic(const std::shared_ptr<Module>& layer, const 
         node->dtypes.push_back(one[i].dtype());
       }
     } catch (const Error& e) {
+      probed->reset_states();
       probed->train(was_training);
       fail<ShapeError>(layer->type(), " '", layer->name(), "' cannot be called on ", given, ": ", e.what());
     }
+    probed->reset_states();  // a stateful layer probed itself keeps nothing of the probe
     probed->train(was_training);
   }
   node->id = next_node_id++;
@@ -235,10 +238,39 @@ void Functional::build_impl(const Shape&) {
   Call c;
   for (const auto& in : inputs_) c.inputs.push_back(probe(in, 1).to(device()));
   call_impl(c);
+  reset_states();  // the probe's states are nobody's
   train(was_training);
 }
 
-Outputs Functional::call_impl(const Call& c) {
+Outputs Functional::call_impl(const Call& c) { return run(c, {}); }
+
+std::string Functional::output_activation(std::size_t i) const {
+  const GraphNode* node = outputs_.at(i).node().get();
+  auto* activated = node->layer ? dynamic_cast<const Activated*>(node->layer.get()) : nullptr;
+  if (activated == nullptr || node->inputs.size() != 1 || node->shapes.size() != 1) return "";
+  std::size_t readers = 0;
+  for (const auto& o : outputs_) readers += o.node().get() == node;
+  for (const auto& n : nodes_)
+    for (const auto& in : n->inputs) readers += in.node().get() == node;
+  return readers == 1 ? activated->activation() : "";
+}
+
+Outputs Functional::call_logits(const Call& c, const std::vector<bool>& logits) {
+  if (logits.size() != outputs_.size())
+    fail<ValueError>("functional model '", name(), "' has ", outputs_.size(), " output(s), got ", logits.size(),
+                     " logits flags");
+  std::vector<const GraphNode*> linear;
+  for (std::size_t i = 0; i < logits.size(); ++i) {
+    if (!logits[i]) continue;
+    if (output_activation(i).empty())
+      fail<ValueError>("functional model '", name(), "': output ", i, " has no activation of its own to leave out");
+    linear.push_back(outputs_[i].node().get());
+  }
+  if (!built()) build({});
+  return run(c, linear);
+}
+
+Outputs Functional::run(const Call& c, const std::vector<const GraphNode*>& linear) {
   if (c.inputs.size() != inputs_.size())
     fail<ValueError>("functional model '", name(), "' expects ", inputs_.size(), " input(s), got ", c.inputs.size());
   if (!c.initial_state.empty())
@@ -263,6 +295,13 @@ Outputs Functional::call_impl(const Call& c) {
       call.masks.push_back(v.masks.at(in.index()));
     }
     if (std::none_of(call.masks.begin(), call.masks.end(), [](const Tensor& m) { return m.defined(); })) call.masks.clear();
+    if (std::find(linear.begin(), linear.end(), n.get()) != linear.end()) {
+      // The layer's output before its activation; its mask passes as call() would pass it.
+      Tensor mask = call.masks.empty() ? Tensor() : call.masks[0];
+      if (mask.defined() && !n->layer->supports_masking()) fail_unsupported_mask(*n->layer);
+      values[n.get()] = {{static_cast<Activated&>(*n->layer).call_linear(call.inputs[0])}, {mask}};
+      continue;
+    }
     values[n.get()] = n->layer->call(call);
   }
   Outputs out;

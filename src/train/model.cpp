@@ -16,6 +16,7 @@
 #include "cortex/core/threads.h"
 #include "cortex/nn/init.h"
 #include "cortex/ops/autocast.h"
+#include "cortex/ops/creation.h"
 #include "cortex/ops/elementwise.h"
 #include "cortex/ops/reduce.h"
 #include "cortex/ops/shape_ops.h"
@@ -50,13 +51,53 @@ optim::Optimizer& Model::optimizer() {
   return *optimizer_;
 }
 
+std::size_t Model::num_inputs() const {
+  if (auto* f = dynamic_cast<const nn::Functional*>(net_.get())) return f->inputs().size();
+  return 1;
+}
+
+std::size_t Model::num_outputs() const {
+  if (auto* f = dynamic_cast<const nn::Functional*>(net_.get())) return f->outputs().size();
+  return 1;
+}
+
+std::vector<std::string> Model::output_names() const {
+  std::vector<std::string> names;
+  if (auto* f = dynamic_cast<const nn::Functional*>(net_.get())) {
+    // Two outputs of one layer (return_state, a shared layer) get Keras's _1, _2, ... to stay apart.
+    for (const auto& o : f->outputs()) {
+      const std::string base = o.node()->layer ? o.node()->layer->name() : o.node()->input_name;
+      std::string name = base;
+      for (int k = 1; std::find(names.begin(), names.end(), name) != names.end(); ++k) name = base + "_" + std::to_string(k);
+      names.push_back(name);
+    }
+  } else {
+    names.push_back(net_->name());
+  }
+  return names;
+}
+
 void Model::compile(CompileOptions o) {
-  loss_ = losses::loss_by_name(o.loss);
-  optimizer_ = o.optimizer ? o.optimizer : std::shared_ptr<optim::Optimizer>(optim::make_optimizer(o.optimizer_name));
-  metrics_ = o.metrics;
-  resolved_.clear();
-  for (const auto& m : o.metrics) resolved_.push_back(resolve_metric(m, loss_.name));
   if (auto* graph = dynamic_cast<nn::Functional*>(net_.get()); graph && !graph->built()) graph->build({});
+  const std::size_t outputs = num_outputs();
+  if (!o.losses.empty() && o.losses.size() != outputs)
+    fail<ValueError>("compile expects one loss per output: the model has ", outputs, " output(s), got ", o.losses.size(),
+                     " losses");
+  if (!o.loss_weights.empty() && o.loss_weights.size() != outputs)
+    fail<ValueError>("compile expects one loss weight per output: the model has ", outputs, " output(s), got ",
+                     o.loss_weights.size(), " weights");
+  for (double w : o.loss_weights)
+    if (!std::isfinite(w) || w < 0) fail<ValueError>("compile expects finite loss weights >= 0, got ", w);
+  std::vector<losses::Loss> chosen;
+  for (std::size_t i = 0; i < outputs; ++i) chosen.push_back(losses::loss_by_name(o.losses.empty() ? o.loss : o.losses[i]));
+  std::vector<std::vector<std::string>> resolved(outputs);
+  for (std::size_t i = 0; i < outputs; ++i)
+    for (const auto& m : o.metrics) resolved[i].push_back(resolve_metric(m, chosen[i].name));
+  losses_ = std::move(chosen);
+  loss_weights_ = o.loss_weights.empty() ? std::vector<double>(outputs, 1.0) : o.loss_weights;
+  resolved_ = std::move(resolved);
+  metrics_ = o.metrics;
+  optimizer_ = o.optimizer ? o.optimizer : std::shared_ptr<optim::Optimizer>(optim::make_optimizer(o.optimizer_name));
   if (net_->built()) optimizer_->set_params(net_->parameters());
 }
 
@@ -78,13 +119,50 @@ std::string Model::summary() {
   fail<ValueError>("summary needs a Sequential or functional model; this one is a ", net_->type());
 }
 
-Tensor Model::forward_for_loss(const Tensor& x, bool& from_logits) {
+std::vector<Tensor> Model::forward_for_loss(const std::vector<Tensor>& xs, std::vector<bool>& from_logits) {
   AutocastScope autocast(autocast_);
   auto* seq = dynamic_cast<nn::Sequential*>(net_.get());
-  from_logits = seq && !loss_.fuses_with.empty() && seq->final_activation() == loss_.fuses_with;
-  Tensor out = from_logits ? seq->forward_logits(x) : (*net_)(x);
+  const losses::Loss& loss = losses_.front();
+  std::vector<Tensor> outs;
+  from_logits.assign(losses_.size(), false);
+  auto* graph = dynamic_cast<nn::Functional*>(net_.get());
+  bool fuse_any = false;
+  if (graph)
+    for (std::size_t i = 0; i < losses_.size(); ++i) {
+      from_logits[i] = !losses_[i].fuses_with.empty() && graph->output_activation(i) == losses_[i].fuses_with;
+      fuse_any = fuse_any || from_logits[i];
+    }
+  if (seq && !loss.fuses_with.empty() && seq->final_activation() == loss.fuses_with) {
+    from_logits[0] = true;
+    outs.push_back(seq->forward_logits(xs[0]));
+  } else if (fuse_any) {
+    outs = graph->call_logits({.inputs = xs}, from_logits).tensors;
+  } else if (xs.size() == 1 && losses_.size() == 1) {
+    outs.push_back((*net_)(xs[0]));
+  } else {
+    outs = net_->call({.inputs = xs}).tensors;
+  }
   // Under autocast the last layer may hand back bf16; the loss and the metrics take f32.
-  return out.dtype() == DType::bf16 && x.dtype() != DType::bf16 ? out.to(DType::f32) : out;
+  for (std::size_t i = 0; i < outs.size(); ++i)
+    if (outs[i].dtype() == DType::bf16 && xs[0].dtype() != DType::bf16) outs[i] = outs[i].to(DType::f32);
+  return outs;
+}
+
+std::string Model::log_key(std::size_t output, const std::string& what) const {
+  if (losses_.size() == 1) return what;
+  return output_names().at(output) + "_" + what;
+}
+
+void Model::add_batch_figures(Logs& sums, const std::vector<Tensor>& ys, const std::vector<Tensor>& outs,
+                              const std::vector<bool>& from_logits, const std::vector<double>& output_losses) {
+  const auto n = static_cast<double>(ys[0].shape()[0]);
+  NoGradGuard no_grad;
+  for (std::size_t i = 0; i < outs.size(); ++i) {
+    if (losses_.size() > 1) sums[log_key(i, "loss")] += output_losses[i] * n;
+    const Tensor probs = from_logits[i] ? nn::activate(losses_[i].fuses_with, outs[i]) : outs[i];
+    for (std::size_t m = 0; m < metrics_.size(); ++m)
+      sums[log_key(i, metrics_[m])] += metric_hits(resolved_[i][m], ys[i], probs);
+  }
 }
 
 void Model::set_precision(const std::string& precision, const char* what) {
@@ -108,10 +186,60 @@ void check_xy(const Tensor& x, const Tensor& y, const char* what) {
                      shape_str(y.shape()));
 }
 
-// Adds a batch's sums into the epoch's running sums.
-void accumulate(Logs& sums, const std::string& name, double value) { sums[name] += value; }
+// One tensor per input and per output, each with the same number of samples (at least one).
+void check_lists(const std::vector<Tensor>& x, const std::vector<Tensor>& y, std::size_t inputs, std::size_t outputs,
+                 const char* what) {
+  if (x.size() != inputs || y.size() != outputs)
+    fail<ValueError>(what, " expects one tensor per input and per output: the model has ", inputs, " input(s) and ",
+                     outputs, " output(s), got ", x.size(), " and ", y.size());
+  for (std::size_t i = 0; i < x.size(); ++i) check_xy(x[i], y[0], what);
+  for (std::size_t i = 1; i < y.size(); ++i) check_xy(x[0], y[i], what);
+}
+
+std::vector<Tensor> rows(const std::vector<Tensor>& ts, std::int64_t begin, std::int64_t end) {
+  std::vector<Tensor> out;
+  for (const Tensor& t : ts) out.push_back(t.slice(0, begin, end));
+  return out;
+}
+
+std::vector<Tensor> to_device(const std::vector<Tensor>& ts, Device device) {
+  std::vector<Tensor> out;
+  for (const Tensor& t : ts) out.push_back(t.to(device));
+  return out;
+}
 
 }  // namespace
+
+namespace detail {
+
+// The batches of fit and evaluate: a DataLoader over (x, y) itself when there
+// is one of each (prefetched, augmented), else over the sample indices, whose
+// rows are gathered from every tensor.
+class Batches {
+ public:
+  Batches(const std::vector<Tensor>& x, const std::vector<Tensor>& y, data::LoaderOptions o)
+      : indexed_(x.size() != 1 || y.size() != 1), x_(to_device(x, Device::cpu())), y_(to_device(y, Device::cpu())),
+        loader_(indexed_ ? arange(static_cast<double>(x_[0].shape()[0]), DType::i64) : x_[0],
+                indexed_ ? Tensor() : y_[0], o) {}
+  data::DataLoader& loader() { return loader_; }
+  // The next batch's inputs and targets, on the host.
+  std::optional<std::pair<std::vector<Tensor>, std::vector<Tensor>>> next() {
+    std::optional<data::Batch> b = loader_.next();
+    if (!b) return std::nullopt;
+    if (!indexed_) return std::make_pair(std::vector<Tensor>{b->x}, std::vector<Tensor>{b->y});
+    std::pair<std::vector<Tensor>, std::vector<Tensor>> out;
+    for (const Tensor& t : x_) out.first.push_back(index_select(t, 0, b->x));
+    for (const Tensor& t : y_) out.second.push_back(index_select(t, 0, b->x));
+    return out;
+  }
+
+ private:
+  bool indexed_;
+  std::vector<Tensor> x_, y_;
+  data::DataLoader loader_;
+};
+
+}  // namespace detail
 
 std::string Interruption::describe() const {
   return reason + " in epoch " + std::to_string(epoch + 1) + " of " + std::to_string(epochs) + ", after " +
@@ -123,7 +251,7 @@ void Model::interrupt(std::string reason) {
   stop_training = true;
 }
 
-Logs Model::run_epoch(data::DataLoader& loader, std::int64_t steps, const std::vector<std::shared_ptr<Callback>>& cbs,
+Logs Model::run_epoch(detail::Batches& batches, std::int64_t steps, const std::vector<std::shared_ptr<Callback>>& cbs,
                       std::int64_t& done) {
   Logs sums;
   std::int64_t seen = 0, queued = 0;
@@ -131,22 +259,19 @@ Logs Model::run_epoch(data::DataLoader& loader, std::int64_t steps, const std::v
   net_->train();
   // A step's results, read back (loss, metrics, callbacks) by finish().
   struct Step {
-    Tensor total, y, out;
-    bool from_logits = false;
+    Tensor total;
+    std::vector<Tensor> ys, outs, output_losses;
+    std::vector<bool> from_logits;
   };
   auto finish = [&](const Step& s) {
-    const std::int64_t n = s.y.shape()[0];
+    const std::int64_t n = s.ys[0].shape()[0];
     seen += n;
-    accumulate(sums, "loss", s.total.item() * n);
-    Logs batch_logs{{"loss", sums["loss"] / seen}};
-    {
-      NoGradGuard no_grad;
-      Tensor probs = s.from_logits ? nn::activate(loss_.fuses_with, s.out) : s.out;
-      for (std::size_t i = 0; i < metrics_.size(); ++i) {
-        accumulate(sums, metrics_[i], metric_hits(resolved_[i], s.y, probs));
-        batch_logs[metrics_[i]] = sums[metrics_[i]] / seen;
-      }
-    }
+    sums["loss"] += s.total.item() * static_cast<double>(n);
+    std::vector<double> output_losses;
+    for (const Tensor& l : s.output_losses) output_losses.push_back(l.item());
+    add_batch_figures(sums, s.ys, s.outs, s.from_logits, output_losses);
+    Logs batch_logs;
+    for (const auto& [k, v] : sums) batch_logs[k] = v / static_cast<double>(seen);
     ++done;
     for (auto& cb : cbs) cb->on_batch_end(*this, done, batch_logs);
   };
@@ -157,8 +282,9 @@ Logs Model::run_epoch(data::DataLoader& loader, std::int64_t steps, const std::v
   std::optional<Step> pending;
   // Regions for profiler::table (cortex/core/profiler.h); "data" is the wait for the loader.
   auto mark = std::chrono::steady_clock::now();
-  for (const data::Batch& batch : loader) {
-    if (queued == steps) break;
+  while (queued < steps) {
+    auto batch = batches.next();
+    if (!batch) break;
     if (profiler::enabled())
       profiler::add("data", std::chrono::duration<double>(std::chrono::steady_clock::now() - mark).count());
     profiler::Scope step_scope("step");
@@ -166,12 +292,17 @@ Logs Model::run_epoch(data::DataLoader& loader, std::int64_t steps, const std::v
     Tensor total;
     {
       profiler::Scope scope("forward + loss");
-      data::Batch b{batch.x.to(device()), batch.y.to(device())};  // the loader makes CPU batches
-      s.y = b.y;
-      s.out = forward_for_loss(b.x, s.from_logits);
-      Tensor loss = losses::compute(loss_, b.y, s.out, s.from_logits);
+      const std::vector<Tensor> xs = to_device(batch->first, device());  // the loader makes CPU batches
+      s.ys = to_device(batch->second, device());
+      s.outs = forward_for_loss(xs, s.from_logits);
+      for (std::size_t i = 0; i < s.outs.size(); ++i) {
+        Tensor loss = losses::compute(losses_[i], s.ys[i], s.outs[i], s.from_logits[i]);
+        if (losses_.size() > 1) s.output_losses.push_back(loss.detach());
+        Tensor term = loss_weights_[i] == 1.0 ? loss : loss * loss_weights_[i];
+        total = total.defined() ? total + term : term;
+      }
       Tensor reg = net_->regularization_loss();
-      total = reg.defined() ? loss + reg : loss;
+      if (reg.defined()) total = total + reg;
     }
     {
       profiler::Scope scope("backward");
@@ -184,7 +315,7 @@ Logs Model::run_epoch(data::DataLoader& loader, std::int64_t steps, const std::v
     }
     ++queued;
     s.total = total.detach();
-    s.out = s.out.detach();
+    for (Tensor& o : s.outs) o = o.detach();
     {
       profiler::Scope scope("metrics + callbacks");
       if (lag) {
@@ -199,13 +330,28 @@ Logs Model::run_epoch(data::DataLoader& loader, std::int64_t steps, const std::v
   }
   if (pending) finish(*pending);
   Logs logs;
-  for (auto& [k, v] : sums) logs[k] = seen ? v / seen : NAN;
+  for (auto& [k, v] : sums) logs[k] = seen ? v / static_cast<double>(seen) : NAN;
   return logs;
 }
 
-History Model::fit(const Tensor& x_in, const Tensor& y_in, FitOptions o) {
-  check_xy(x_in, y_in, "fit");
+History Model::fit(const Tensor& x, const Tensor& y, FitOptions o) {
+  check_xy(x, y, "fit");
+  return fit_lists({x}, {y}, std::move(o));
+}
+
+History Model::fit(const std::vector<Tensor>& x, const std::vector<Tensor>& y, FitOptions o) {
+  return fit_lists(x, y, std::move(o));
+}
+
+History Model::fit_lists(std::vector<Tensor> x, std::vector<Tensor> y, FitOptions o) {
   if (!compiled()) optimizer();  // throws the "not compiled" error
+  check_lists(x, y, num_inputs(), num_outputs(), "fit");
+  const bool single = x.size() == 1 && y.size() == 1;
+  if (!single && (o.augment || !o.report_dir.empty()))
+    fail<ValueError>("fit's augment and report_dir take a model with one input and one output; this one has ", x.size(),
+                     " and ", y.size());
+  if (o.validation_data && o.validation_lists)
+    fail<ValueError>("fit takes validation_data or validation_lists, not both");
   if (o.batch_size < 1) fail<ValueError>("fit expects batch_size >= 1, got ", o.batch_size);
   if (o.epochs < 0 || o.initial_epoch < 0)
     fail<ValueError>("fit expects epochs >= 0 and initial_epoch >= 0, got epochs ", o.epochs, " and initial_epoch ",
@@ -213,27 +359,28 @@ History Model::fit(const Tensor& x_in, const Tensor& y_in, FitOptions o) {
   set_precision(o.precision, "fit");
   if (!(o.validation_split >= 0.0 && o.validation_split < 1.0))
     fail<ValueError>("fit expects validation_split in [0, 1), got ", o.validation_split);
-  Tensor x = x_in, y = y_in;
-  std::optional<std::pair<Tensor, Tensor>> val = o.validation_data;
+  std::optional<std::pair<std::vector<Tensor>, std::vector<Tensor>>> val = o.validation_lists;
+  if (o.validation_data) val = std::make_pair(std::vector<Tensor>{o.validation_data->first},
+                                              std::vector<Tensor>{o.validation_data->second});
   if (o.validation_split > 0.0 && !val) {
-    std::int64_t n = x.shape()[0], n_val = static_cast<std::int64_t>(n * o.validation_split);
+    std::int64_t n = x[0].shape()[0], n_val = static_cast<std::int64_t>(n * o.validation_split);
     if (n_val == 0 || n_val == n)  // Keras refuses a split that leaves either side empty
       fail<ValueError>("fit's validation_split ", o.validation_split, " of ", n, " samples leaves ", n - n_val,
                        " for training and ", n_val, " for validation; each needs at least one");
-    val = std::make_pair(x.slice(0, n - n_val, n), y.slice(0, n - n_val, n));
-    x = x.slice(0, 0, n - n_val);
-    y = y.slice(0, 0, n - n_val);
+    val = std::make_pair(rows(x, n - n_val, n), rows(y, n - n_val, n));
+    x = rows(x, 0, n - n_val);
+    y = rows(y, 0, n - n_val);
   }
-  if (val) check_xy(val->first, val->second, "fit's validation_data");
-  net_->build(x.shape());
+  if (val) check_lists(val->first, val->second, num_inputs(), num_outputs(), "fit's validation data");
+  net_->build(x[0].shape());
   if (optimizer_->params().empty()) optimizer_->set_params(net_->parameters());
   if (!o.resume_from.empty()) {
     load_weights(o.resume_from);
     o.initial_epoch = epoch_;
   }
-  data::DataLoader loader(x, y, {.batch_size = o.batch_size, .shuffle = o.shuffle, .seed = o.seed,
-                                 .transform = o.augment});
-  std::int64_t steps = loader.num_batches();
+  detail::Batches batches(x, y, {.batch_size = o.batch_size, .shuffle = o.shuffle, .seed = o.seed,
+                                 .prefetch = single ? 2 : 0, .transform = o.augment});
+  std::int64_t steps = batches.loader().num_batches();
   if (o.max_steps > 0) steps = std::min(steps, o.max_steps);
 
   std::vector<std::shared_ptr<Callback>> cbs;
@@ -241,7 +388,7 @@ History Model::fit(const Tensor& x_in, const Tensor& y_in, FitOptions o) {
   if (o.verbose > 0) cbs.push_back(std::make_shared<ProgressBar>(o.verbose, o.epochs, steps));
   for (auto& cb : o.callbacks) cbs.push_back(cb);
   if (!o.report_dir.empty()) {
-    settings = start_run_record(o, x, val ? val->first.shape()[0] : 0);
+    settings = start_run_record(o, x[0], val ? val->first[0].shape()[0] : 0);
     cbs.push_back(std::make_shared<CSVLogger>(o.report_dir + "/history.csv", o.initial_epoch > 0));
   }
   History history;
@@ -250,9 +397,9 @@ History Model::fit(const Tensor& x_in, const Tensor& y_in, FitOptions o) {
   for (auto& cb : cbs) cb->on_train_begin(*this);
   for (int e = o.initial_epoch; e < o.epochs && !stop_training; ++e) {
     for (auto& cb : cbs) cb->on_epoch_begin(*this, e);
-    loader.set_epoch(e);
+    batches.loader().set_epoch(e);
     std::int64_t done = 0;
-    Logs logs = run_epoch(loader, steps, cbs, done);
+    Logs logs = run_epoch(batches, steps, cbs, done);
     if (val) {  // always the whole validation set: max_steps caps training only
       Logs v = evaluate(val->first, val->second, {.batch_size = o.batch_size, .precision = o.precision});
       for (auto& [k, value] : v) logs["val_" + k] = value;
@@ -279,9 +426,9 @@ History Model::fit(const Tensor& x_in, const Tensor& y_in, FitOptions o) {
     const auto log_size = std::filesystem::file_size(log, ec);
     History whole = !ec && log_size > 0 ? read_csv_log(log) : history;
     if (val)
-      write_report(o.report_dir, *this, whole, val->first, val->second, settings, o.report);
+      write_report(o.report_dir, *this, whole, val->first[0], val->second[0], settings, o.report);
     else
-      write_report(o.report_dir, *this, whole, x, y, settings, o.report);
+      write_report(o.report_dir, *this, whole, x[0], y[0], settings, o.report);
   }
   return history;
 }
@@ -322,7 +469,7 @@ Settings Model::start_run_record(const FitOptions& o, const Tensor& x, std::int6
   std::string metrics;
   for (const auto& m : metrics_) metrics += (metrics.empty() ? "" : ", ") + m;
   Settings s = {{"started", started},
-                {"loss", loss_.name},
+                {"loss", loss_name()},
                 {"optimizer", describe(*optimizer_)},
                 {"metrics", metrics},
                 {"batch_size", std::to_string(o.batch_size)},
@@ -345,29 +492,40 @@ Settings Model::start_run_record(const FitOptions& o, const Tensor& x, std::int6
 
 Logs Model::evaluate(const Tensor& x, const Tensor& y, EvaluateOptions o) {
   check_xy(x, y, "evaluate");
+  return evaluate(std::vector<Tensor>{x}, std::vector<Tensor>{y}, std::move(o));
+}
+
+Logs Model::evaluate(const std::vector<Tensor>& x, const std::vector<Tensor>& y, EvaluateOptions o) {
   if (!compiled()) optimizer();
+  check_lists(x, y, num_inputs(), num_outputs(), "evaluate");
   set_precision(o.precision, "evaluate");
   NoGradGuard no_grad;
   bool was_training = net_->is_training();
   net_->eval();
-  data::DataLoader loader(x, y, {.batch_size = o.batch_size, .shuffle = false, .prefetch = 0});
+  detail::Batches batches(x, y, {.batch_size = o.batch_size, .shuffle = false, .prefetch = 0});
   Logs sums;
   std::int64_t seen = 0, done = 0;
-  for (const data::Batch& batch : loader) {
-    if (o.max_steps > 0 && done == o.max_steps) break;
-    data::Batch b{batch.x.to(device()), batch.y.to(device())};
-    bool from_logits = false;
-    Tensor out = forward_for_loss(b.x, from_logits);
-    std::int64_t n = b.x.shape()[0];
+  while (o.max_steps <= 0 || done < o.max_steps) {
+    auto batch = batches.next();
+    if (!batch) break;
+    const std::vector<Tensor> xs = to_device(batch->first, device()), ys = to_device(batch->second, device());
+    std::vector<bool> from_logits;
+    const std::vector<Tensor> outs = forward_for_loss(xs, from_logits);
+    const std::int64_t n = xs[0].shape()[0];
     seen += n;
-    sums["loss"] += losses::compute(loss_, b.y, out, from_logits).item() * n;
-    Tensor probs = from_logits ? nn::activate(loss_.fuses_with, out) : out;
-    for (std::size_t i = 0; i < metrics_.size(); ++i) sums[metrics_[i]] += metric_hits(resolved_[i], b.y, probs);
+    double total = 0;
+    std::vector<double> output_losses;
+    for (std::size_t i = 0; i < outs.size(); ++i) {
+      output_losses.push_back(losses::compute(losses_[i], ys[i], outs[i], from_logits[i]).item());
+      total += loss_weights_[i] * output_losses.back();
+    }
+    sums["loss"] += total * static_cast<double>(n);
+    add_batch_figures(sums, ys, outs, from_logits, output_losses);
     ++done;
   }
   net_->train(was_training);
   Logs logs;
-  for (auto& [k, v] : sums) logs[k] = seen ? v / seen : NAN;
+  for (auto& [k, v] : sums) logs[k] = seen ? v / static_cast<double>(seen) : NAN;
   if (o.verbose > 0) {
     for (auto& [k, v] : logs) std::printf("%s: %.4f  ", k.c_str(), v);
     std::printf("\n");
@@ -377,18 +535,38 @@ Logs Model::evaluate(const Tensor& x, const Tensor& y, EvaluateOptions o) {
 
 Tensor Model::predict(const Tensor& x, std::int64_t batch_size) {
   if (!x.defined() || x.dim() < 1) fail<ValueError>("predict expects a batch of inputs");
+  std::vector<Tensor> out = predict(std::vector<Tensor>{x}, batch_size);
+  if (out.size() != 1)
+    fail<ValueError>("predict(x) gives one tensor; this model has ", out.size(),
+                     " outputs: call predict({x, ...}) for all of them");
+  return out[0];
+}
+
+std::vector<Tensor> Model::predict(const std::vector<Tensor>& x, std::int64_t batch_size) {
+  if (x.size() != num_inputs())
+    fail<ValueError>("predict expects one tensor per input: the model has ", num_inputs(), " input(s), got ", x.size());
+  for (const Tensor& t : x)
+    if (!t.defined() || t.dim() < 1 || t.shape()[0] != x[0].shape()[0])
+      fail<ValueError>("predict expects batches of inputs with the same number of samples");
   if (batch_size < 1) fail<ValueError>("predict expects batch_size >= 1, got ", batch_size);
+  const std::int64_t n = x[0].shape()[0];
+  if (n == 0) fail<ValueError>("predict got an empty batch");
   NoGradGuard no_grad;
   bool was_training = net_->is_training();
   net_->eval();
-  std::vector<Tensor> outs;
-  for (std::int64_t i = 0; i < x.shape()[0]; i += std::min(batch_size, x.shape()[0] - i)) {
-    Tensor xb = x.slice(0, i, i + std::min(batch_size, x.shape()[0] - i)).contiguous().to(device());
-    outs.push_back((*net_)(xb).to(Device::cpu()));
+  std::vector<std::vector<Tensor>> parts;
+  for (std::int64_t i = 0; i < n; i += std::min(batch_size, n - i)) {
+    std::vector<Tensor> xb;
+    for (const Tensor& t : x) xb.push_back(t.slice(0, i, i + std::min(batch_size, n - i)).contiguous().to(device()));
+    std::vector<Tensor> outs = xb.size() == 1 && num_outputs() == 1 ? std::vector<Tensor>{(*net_)(xb[0])}
+                                                                    : net_->call({.inputs = xb}).tensors;
+    if (parts.empty()) parts.resize(outs.size());
+    for (std::size_t k = 0; k < outs.size(); ++k) parts[k].push_back(outs[k].to(Device::cpu()));
   }
   net_->train(was_training);
-  if (outs.empty()) fail<ValueError>("predict got an empty batch");
-  return outs.size() == 1 ? outs[0] : concat(outs, 0);
+  std::vector<Tensor> out;
+  for (auto& p : parts) out.push_back(p.size() == 1 ? p[0] : concat(p, 0));
+  return out;
 }
 
 }  // namespace cortex::train

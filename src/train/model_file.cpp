@@ -2,6 +2,7 @@
 // the architecture and compile settings as JSON in __metadata__.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <limits>
 
 #include "cortex/io/json_depth.h"
@@ -18,7 +19,19 @@ constexpr const char* kFormatByPosition = "cortex-model-1";
 bool known_format(const std::string& f) { return f == kFormat || f == kFormatByPosition; }
 }
 
-void Model::save(const std::string& path) const {
+void Model::ensure_built(const char* what) {
+  if (auto* graph = dynamic_cast<nn::Functional*>(net_.get()); graph && !graph->built()) graph->build({});
+  if (net_->built()) return;
+  const std::optional<Shape> in = input_shape();
+  if (!in) fail<ValueError>(what, " needs a built model or one with an Input shape");
+  Shape s{1};
+  s.insert(s.end(), in->begin(), in->end());
+  net_->build(s);
+  if (optimizer_ && optimizer_->params().empty()) optimizer_->set_params(net_->parameters());
+}
+
+void Model::save(const std::string& path) {
+  ensure_built("save");  // a model saved before it ran still has its weights in the file
   nlohmann::json arch;
   if (auto* seq = dynamic_cast<const nn::Sequential*>(net_.get())) {
     nlohmann::json layers = nlohmann::json::array();
@@ -32,7 +45,13 @@ void Model::save(const std::string& path) const {
     fail<ValueError>("save needs a Sequential or functional model (their architecture can be written); this one is a ",
                      net_->type(), ": save its weights with io::save_tensors(path, network().state_dict())");
   }
-  nlohmann::json compile{{"loss", loss_.name}, {"metrics", metrics_}};
+  nlohmann::json compile{{"loss", losses_.front().name}, {"metrics", metrics_}};
+  if (losses_.size() > 1 || std::any_of(loss_weights_.begin(), loss_weights_.end(), [](double w) { return w != 1.0; })) {
+    std::vector<std::string> names;
+    for (const auto& l : losses_) names.push_back(l.name);
+    compile["losses"] = names;
+    compile["loss_weights"] = loss_weights_;
+  }
   if (optimizer_) compile["optimizer"] = nlohmann::json::parse(optimizer_->config_json());
   nlohmann::json state{{"epoch", epoch_}, {"seed", gen_->seed()}, {"offset", gen_->offset()}};
 
@@ -41,9 +60,12 @@ void Model::save(const std::string& path) const {
   for (auto& [n, t] : net_->state_dict()) tensors.emplace_back("model." + n, t.detach().to(Device::cpu()));
   if (optimizer_ && !optimizer_->params().empty())
     for (auto& [n, t] : optimizer_->state()) tensors.emplace_back("optimizer." + n, t.to(Device::cpu()));
-  io::save_tensors(path, tensors,
-                   {{"format", kFormat}, {"architecture", arch.dump()}, {"compile", compile.dump()},
-                    {"training_state", state.dump()}});
+  std::map<std::string, std::string> meta{{"format", kFormat},
+                                          {"architecture", arch.dump()},
+                                          {"compile", compile.dump()},
+                                          {"training_state", state.dump()}};
+  if (!metadata_.empty()) meta["user_metadata"] = nlohmann::json(metadata_).dump();
+  io::save_tensors(path, tensors, meta);
 }
 
 void Model::load_weights(const std::string& path) {
@@ -61,14 +83,7 @@ void Model::load_weights(const std::string& path) {
     if (n.rfind("model.", 0) == 0) weights.emplace_back(n.substr(6), t);
     else if (n.rfind("optimizer.", 0) == 0) opt_state.emplace_back(n.substr(10), t);
   }
-  if (auto* graph = dynamic_cast<nn::Functional*>(net_.get()); graph && !graph->built()) graph->build({});
-  if (!net_->built()) {
-    const std::optional<Shape> in = input_shape();
-    if (!in) fail<ValueError>("load_weights needs a built model or one with an Input shape");
-    Shape s{1};
-    s.insert(s.end(), in->begin(), in->end());
-    net_->build(s);
-  }
+  ensure_built("load_weights");
   // Nothing changes until everything is checked: a file that fails to load leaves the
   // model as it was. The training state first:
   if (auto* seq = dynamic_cast<nn::Sequential*>(net_.get()); seq && f.metadata["format"] == kFormatByPosition)
@@ -129,9 +144,21 @@ std::unique_ptr<Model> load_model(const std::string& path) {
       model = std::make_unique<Model>(sequential_from_json(arch));
     nlohmann::json compile = io::parse_json<nlohmann::json>(f.metadata.at("compile"), 16, path + ": metadata 'compile'");
     CompileOptions co{.loss = compile.at("loss"), .metrics = compile.at("metrics").get<std::vector<std::string>>()};
+    if (compile.contains("losses")) co.losses = compile.at("losses").get<std::vector<std::string>>();
+    if (compile.contains("loss_weights")) co.loss_weights = compile.at("loss_weights").get<std::vector<double>>();
     if (compile.contains("optimizer"))
       co.optimizer = std::shared_ptr<optim::Optimizer>(optim::optimizer_from_config(compile["optimizer"].dump()));
     model->compile(co);
+    if (auto it = f.metadata.find("user_metadata"); it != f.metadata.end()) {
+      const auto user = io::parse_json<nlohmann::json>(it->second, 4, path + ": metadata 'user_metadata'");
+      if (!user.is_object())
+        fail<ValueError>(path, ": metadata 'user_metadata' expects an object of strings, got ", user.type_name());
+      for (const auto& [k, v] : user.items()) {
+        if (!v.is_string())
+          fail<ValueError>(path, ": metadata 'user_metadata' expects strings, got ", v.type_name(), " for '", k, "'");
+        model->metadata()[k] = v.get<std::string>();
+      }
+    }
   } catch (const nlohmann::json::exception& e) {
     fail<ValueError>(path, ": the model description in its metadata is corrupt (", e.what(), ")");
   } catch (const std::out_of_range&) {

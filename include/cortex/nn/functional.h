@@ -85,6 +85,15 @@ class Functional : public Module {
   // The distinct layers, in the order of their first call.
   const std::vector<std::shared_ptr<Module>>& layers() const { return layers_; }
 
+  // The activation that output `i` ends with when a loss may take the logits
+  // before it instead (the fused softmax cross-entropy): its layer is an
+  // Activated one (Dense, Conv2D, TimeDistributed, ...) and nothing else in the
+  // graph reads that output. "" otherwise.
+  std::string output_activation(std::size_t i) const;
+  // Runs the graph as call() does, but output i comes out before its layer's
+  // activation where logits[i] is set (output_activation(i) must name one).
+  Outputs call_logits(const Call& c, const std::vector<bool>& logits);
+
   // Keras's summary table with the "Connected to" column.
   std::string summary();  // builds the layers first, if the graph has not run yet
   // The graph as JSON (Keras's schema: layers with their inbound nodes,
@@ -99,6 +108,9 @@ class Functional : public Module {
   void build_impl(const Shape&) override;
 
  private:
+  // call_impl, with the nodes in `linear` run without their activation.
+  Outputs run(const Call& c, const std::vector<const GraphNode*>& linear);
+
   std::vector<Symbolic> inputs_, outputs_;
   std::vector<std::shared_ptr<GraphNode>> nodes_;
   std::vector<std::shared_ptr<Module>> layers_;

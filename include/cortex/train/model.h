@@ -18,7 +18,12 @@
 namespace cortex::train {
 
 struct CompileOptions {
-  std::string loss = "categorical_crossentropy";
+  std::string loss = "categorical_crossentropy";  // every output's, unless `losses` gives one per output
+  // A model with several outputs: one loss per output, in the order of the
+  // model's outputs (Keras's list of losses), and the weight of each in the
+  // total that is minimised (default 1 each). Metrics apply to every output.
+  std::vector<std::string> losses = {};
+  std::vector<double> loss_weights = {};
   std::shared_ptr<optim::Optimizer> optimizer;  // e.g. std::make_shared<optim::Adadelta>(...)
   std::string optimizer_name = "rmsprop";       // used when `optimizer` is null (Keras's default)
   std::vector<std::string> metrics = {};
@@ -36,6 +41,8 @@ struct FitOptions {
   int epochs = 1;
   int verbose = 1;  // 0 silent, 1 progress bar, 2 one line per epoch
   std::optional<std::pair<Tensor, Tensor>> validation_data;
+  // validation_data for a model with several inputs or outputs: the inputs, then the targets.
+  std::optional<std::pair<std::vector<Tensor>, std::vector<Tensor>>> validation_lists;
   double validation_split = 0.0;  // the last fraction of (x, y), as Keras takes it
   bool shuffle = true;
   std::vector<std::shared_ptr<Callback>> callbacks;
@@ -82,6 +89,10 @@ struct EvaluateOptions {
   std::string precision = "fp32";  // as in FitOptions
 };
 
+namespace detail {
+class Batches;  // fit's and evaluate's batches of one or several tensors (model.cpp)
+}
+
 class Model {
  public:
   // Any network: a Sequential, a Functional graph, or a Module of your own.
@@ -94,11 +105,24 @@ class Model {
   History fit(const Tensor& x, const Tensor& y, FitOptions options = {});
   Logs evaluate(const Tensor& x, const Tensor& y, EvaluateOptions options = {});
   Tensor predict(const Tensor& x, std::int64_t batch_size = 32);
+  // The same for a model with several inputs or outputs: one tensor per input
+  // and one per output, in the model's order. With several outputs the logs
+  // hold "loss" (the weighted total) and, per output, "<layer>_loss" and
+  // "<layer>_<metric>", named by the output's layer as Keras names them.
+  // Augmentation and report_dir take one input and one output.
+  History fit(const std::vector<Tensor>& x, const std::vector<Tensor>& y, FitOptions options = {});
+  Logs evaluate(const std::vector<Tensor>& x, const std::vector<Tensor>& y, EvaluateOptions options = {});
+  std::vector<Tensor> predict(const std::vector<Tensor>& x, std::int64_t batch_size = 32);
+  // The network's inputs and outputs, and the names of the outputs (their layers').
+  std::size_t num_inputs() const;
+  std::size_t num_outputs() const;
+  std::vector<std::string> output_names() const;
   std::string summary();
 
   // Weights, optimizer state, training state and the architecture, written
   // atomically in the safetensors layout (model.cortex), from whatever device.
-  void save(const std::string& path) const;
+  // Builds the model first if it has not run (from its Input shape).
+  void save(const std::string& path);
   // Restores weights, optimizer and training state saved by this model's save()
   // onto the model's device.
   void load_weights(const std::string& path);
@@ -110,12 +134,19 @@ class Model {
   Device device() const { return net_->device(); }
 
   nn::Module& network() { return *net_; }
+  // Forgets the states stateful recurrent layers carry between batches (Keras's reset_states).
+  void reset_states() { net_->reset_states(); }
+  // Strings that save() stores with the model and load_model() restores: what
+  // a program needs to use the model later (a language model's vocabulary,
+  // the names of the classes).
+  std::map<std::string, std::string>& metadata() { return metadata_; }
+  const std::map<std::string, std::string>& metadata() const { return metadata_; }
   // The per-sample shape of the model's one input when the model declares it
   // (a Sequential's Input, a functional model's only Input without free axes).
   std::optional<Shape> input_shape() const;
   optim::Optimizer& optimizer();
   bool compiled() const { return optimizer_ != nullptr; }
-  const std::string& loss_name() const { return loss_.name; }
+  const std::string& loss_name() const { return losses_.at(0).name; }  // the first output's
   const std::vector<std::string>& metric_names() const { return metrics_; }
   int epoch() const { return epoch_; }  // epochs completed
   // Callbacks set it to end fit (Keras): from on_epoch_end, after that epoch; from
@@ -127,23 +158,35 @@ class Model {
   void interrupt(std::string reason);
 
  private:
-  Tensor forward_for_loss(const Tensor& x, bool& from_logits);
+  // The outputs for inputs xs; from_logits[i] says output i is the logits of
+  // a softmax that its loss fuses with (a Sequential's last activation).
+  std::vector<Tensor> forward_for_loss(const std::vector<Tensor>& xs, std::vector<bool>& from_logits);
+  // Adds one batch's per-output losses and metric hits (sums over its samples) into `sums`.
+  void add_batch_figures(Logs& sums, const std::vector<Tensor>& ys, const std::vector<Tensor>& outs,
+                         const std::vector<bool>& from_logits, const std::vector<double>& output_losses);
+  std::string log_key(std::size_t output, const std::string& what) const;
+  // Builds the network if it has not run: a functional graph by its probe, a
+  // Sequential from its Input shape; a ValueError naming `what` otherwise.
+  void ensure_built(const char* what);
   void set_precision(const std::string& precision, const char* what);
   bool autocast_ = false;  // set by fit/evaluate from their precision
   // Creates o.report_dir and writes its settings.json (fit's report_dir); returns the settings.
   std::vector<std::pair<std::string, std::string>> start_run_record(const FitOptions& o, const Tensor& x, std::int64_t val_examples);
   // One epoch of training; `done` counts its batches (fewer than `steps` when stopped).
-  Logs run_epoch(data::DataLoader& loader, std::int64_t steps, const std::vector<std::shared_ptr<Callback>>& cbs,
+  Logs run_epoch(detail::Batches& batches, std::int64_t steps, const std::vector<std::shared_ptr<Callback>>& cbs,
                  std::int64_t& done);
+  History fit_lists(std::vector<Tensor> x, std::vector<Tensor> y, FitOptions o);
 
   std::shared_ptr<nn::Module> net_;
   std::shared_ptr<Generator> gen_;
   std::shared_ptr<optim::Optimizer> optimizer_;
-  losses::Loss loss_{};
-  std::vector<std::string> metrics_;   // as the user named them ("accuracy"): the log keys
-  std::vector<std::string> resolved_;  // what each computes ("categorical_accuracy")
+  std::vector<losses::Loss> losses_{losses::Loss{}};  // one per output
+  std::vector<double> loss_weights_;                 // one per output
+  std::vector<std::string> metrics_;                 // as the user named them ("accuracy"): the log keys
+  std::vector<std::vector<std::string>> resolved_;   // per output, what each metric computes ("categorical_accuracy")
   int epoch_ = 0;
   std::string interrupt_reason_;  // set by interrupt() during fit
+  std::map<std::string, std::string> metadata_;
 };
 
 // Keras's Sequential model: Sequential model({Input({28, 28, 1}), Conv2D(...), ...}).
