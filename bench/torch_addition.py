@@ -6,7 +6,7 @@ Same data rule, model, initialisation, loss, optimiser and batching as Keras (an
   characters and fed reversed, answers padded to 4; the last 10% validate.
   LSTM(128) encoder (its last output) -> RepeatVector(4) -> LSTM(128, return_sequences) -> Dense(12) softmax
   per step; Keras's initialisers (glorot_uniform kernels, orthogonal recurrent kernels, zero biases with
-  the forget gate's at 1, PyTorch's second bias at 0); categorical cross-entropy on the logits; Adam
+  the forget gate's at 1, PyTorch's second bias at 0 and untrained, as Keras has one); categorical cross-entropy on the logits; Adam
   (lr 1e-3, eps 1e-7) with the global gradient norm capped at 1 (--clipnorm; Cortex's global_clipnorm);
   batch 32, reshuffled each epoch.
 
@@ -56,6 +56,7 @@ def keras_lstm(inp, units):
         lstm.bias_ih_l0.zero_()
         lstm.bias_ih_l0[units:2 * units] = 1.0
         lstm.bias_hh_l0.zero_()
+    lstm.bias_hh_l0.requires_grad_(False)  # Keras's LSTM has one bias: the second stays at zero, untrained
     return lstm
 
 
@@ -92,7 +93,8 @@ def main():
     n_val = len(x) // 10
     xt, yt, xv, yv = x[:-n_val], y[:-n_val], x[-n_val:], y[-n_val:]
     model = Addition(y.shape[1])
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.Adam(params, lr=1e-3, eps=1e-7)
     record = {}
     for epoch in range(a.epochs):
         start = time.time()
@@ -106,7 +108,7 @@ def main():
             opt.zero_grad()
             loss.backward()
             if a.clipnorm > 0:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), a.clipnorm)
+                torch.nn.utils.clip_grad_norm_(params, a.clipnorm)
             opt.step()
             loss_sum += loss.item() * len(idx)
             hits += (logits.argmax(-1) == yt[idx]).float().mean(1).sum().item()

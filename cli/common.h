@@ -24,6 +24,7 @@ using Runs = std::map<const CLI::App*, Run>;
 void add_model_commands(CLI::App& app, Runs& runs);    // train, evaluate, predict, summary
 void add_inspect_commands(CLI::App& app, Runs& runs);  // visualize, report, experiment
 void add_seq_commands(CLI::App& app, Runs& runs);      // seq addition
+void add_lm_commands(CLI::App& app, Runs& runs);       // lm train, lm sample
 
 // A network by name (lecture-cnn, mlp) or from an architecture FILE.json.
 std::shared_ptr<nn::Sequential> network(const std::string& model);

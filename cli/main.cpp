@@ -88,6 +88,7 @@ int main(int argc, char** argv) {
   add_model_commands(app, runs);
   add_inspect_commands(app, runs);
   add_seq_commands(app, runs);
+  add_lm_commands(app, runs);
   for (auto* sub : app.get_subcommands({})) sub->allow_extras();
 
   const std::vector<std::string> commands = names_of(app.get_subcommands({}));
@@ -97,7 +98,8 @@ int main(int argc, char** argv) {
   }
   const std::string first = argv[1];
   // Long runs: choose how OpenMP threads wait on a shared machine (may restart the program).
-  if (first == "train" || first == "evaluate" || first == "experiment" || first == "seq") adapt_openmp_wait(argv);
+  if (first == "train" || first == "evaluate" || first == "experiment" || first == "seq" || first == "lm")
+    adapt_openmp_wait(argv);
   const bool help = first == "-h" || first == "--help";
   if (!help && std::find(commands.begin(), commands.end(), first) == commands.end()) {
     const std::string near = first[0] == '-' ? "" : closest(first, commands);

@@ -51,4 +51,6 @@ set(CPACK_DEBIAN_PACKAGE_SECTION science)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
     "libdnnl-dev, ocl-icd-opencl-dev, libpng-dev, zlib1g-dev, libgomp1, libstdc++6")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "dataset-fashion-mnist, cmake, g++, pkg-config")
+# `cortex lm train` reads the King James Bible from bible-kjv; `cortex visualize model` runs Graphviz's dot.
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS "bible-kjv, graphviz")
 include(CPack)

@@ -12,6 +12,8 @@ packages=(
   nlohmann-json3-dev libcli11-dev   # file formats, command line
   zlib1g-dev libpng-dev             # IDX .gz datasets, PNG images
   dataset-fashion-mnist             # the default dataset
+  bible-kjv                         # the language model's text: `bible` writes the King James Bible
+  graphviz                          # `cortex visualize model` draws the layer graph with dot
   python3-torch python3-numpy       # goldens and the side-by-side benchmark baseline
   libopenblas0-openmp               # fast BLAS for torch/numpy (Debian's default is the reference BLAS)
   chromium                          # the training report's headless-browser test

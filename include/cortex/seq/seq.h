@@ -2,3 +2,4 @@
 #pragma once
 
 #include "cortex/seq/addition.h"
+#include "cortex/seq/text.h"
