@@ -52,15 +52,28 @@ std::pair<std::int64_t, std::string> chosen_class(train::Model& model, const Ten
   return {k, class_names(c.classes)[k]};
 }
 
+// `cortex visualize model`: the layer graph as DOT, drawn by Graphviz.
+int visualize_model(const VisualizeArgs& a) {
+  auto model = load_model(a.model, kVisualizeUsage);
+  const viz::ModelGraph graph = viz::model_graph(model->network());
+  const std::string dot = std::filesystem::path(a.output).replace_extension(".dot").string();
+  write_text(dot, viz::model_dot(graph, std::filesystem::path(a.model).filename().string()));
+  viz::render_dot(dot, a.output);
+  std::printf("Wrote %s and %s (%zu boxes, %zu connections)\n", a.output.c_str(), dot.c_str(), graph.boxes.size(),
+              graph.edges.size());
+  return 0;
+}
+
 int visualize_command(VisualizeArgs a) {
-  const bool chart = a.kind == "confusion" || a.kind == "curves";
+  const bool chart = a.kind == "confusion" || a.kind == "curves" || a.kind == "model";
   if (a.output.empty()) a.output = a.kind + (chart ? ".svg" : ".png");
-  if (chart && !viz::has_extension(a.output, ".svg"))
+  if (chart && a.kind != "model" && !viz::has_extension(a.output, ".svg"))
     fail<ValueError>(a.kind, " is drawn as SVG (it carries text): -o expects a file ending in .svg, got '", a.output, "'");
   if (!viz::has_extension(a.output, ".png") && !viz::has_extension(a.output, ".svg"))
     fail<ValueError>("-o expects a file ending in .png or .svg (an SVG carries the picture and its title), got '",
                      a.output, "'");
 
+  if (a.kind == "model") return visualize_model(a);
   if (a.kind == "curves") {  // MODEL is a CSVLogger file or a run directory
     const std::string log = std::filesystem::is_directory(a.model) ? a.model + "/history.csv" : a.model;
     train::History h = train::read_csv_log(log);
@@ -116,7 +129,7 @@ int visualize_command(VisualizeArgs a) {
       std::printf("Wrote %s (occlusion of class %lld, %lldx%lld positions)\n", a.output.c_str(),
                   static_cast<long long>(cls), static_cast<long long>(map.size(0)), static_cast<long long>(map.size(1)));
     } else {
-      fail<ValueError>("visualize expects filters, feature-maps, saliency, occlusion, confusion or curves, got '",
+      fail<ValueError>("visualize expects model, filters, feature-maps, saliency, occlusion, confusion or curves, got '",
                        a.kind, "'");
     }
   }
@@ -177,16 +190,16 @@ int experiment_command(const ExperimentArgs& a) {
 
 void add_inspect_commands(CLI::App& app, Runs& runs) {
   auto v = std::make_shared<VisualizeArgs>();
-  auto* viz = app.add_subcommand("visualize", "draw a model's filters, feature maps, saliency, occlusion, "
-                                              "confusion matrix or training curves");
-  viz->add_option("KIND", v->kind, "filters, feature-maps, saliency, occlusion, confusion or curves")
+  auto* viz = app.add_subcommand("visualize", "draw a model's layer graph, filters, feature maps, saliency, "
+                                              "occlusion, confusion matrix or training curves");
+  viz->add_option("KIND", v->kind, "model, filters, feature-maps, saliency, occlusion, confusion or curves")
       ->required()
-      ->check(one_of({"filters", "feature-maps", "saliency", "occlusion", "confusion", "curves"}));
+      ->check(one_of({"model", "filters", "feature-maps", "saliency", "occlusion", "confusion", "curves"}));
   viz->add_option("MODEL", v->model, "a .cortex file or run directory (curves: a history CSV or run directory)")
       ->required();
   viz->add_option("IMAGE", v->image, "a PNG (feature-maps, saliency, occlusion; default: test image --index)");
   viz->add_option("--layer", v->layer, "the layer (default: the first conv layer)");
-  viz->add_option("-o,--output", v->output, "OUT.png or OUT.svg (default: KIND.png, or KIND.svg for charts)");
+  viz->add_option("-o,--output", v->output, "OUT.png or OUT.svg (default: KIND.png, or KIND.svg for charts and the model graph, whose DOT file goes beside it)");
   viz->add_option("--index", v->index, "test image used when no IMAGE is given")->check(at_least(0))
       ->capture_default_str();
   viz->add_option("--class", v->cls, "class for saliency and occlusion (default: the predicted one)")

@@ -34,7 +34,7 @@ expect_usage "--batch-size must be a whole number, got 2.5" "$cortex" train --ba
 expect_usage "--validation-split must be in \[0, 1), got 1" "$cortex" train --validation-split 1
 expect_usage "--lr must be > 0, got 0" "$cortex" train --lr 0
 expect_usage "--optimizer must be sgd, .* got 'adma'; did you mean 'adam'?" "$cortex" train --optimizer adma
-expect_usage "KIND must be filters, .*; did you mean 'filters'?" "$cortex" visualize filterz m.cortex
+expect_usage "KIND must be model, filters, .*; did you mean 'filters'?" "$cortex" visualize filterz m.cortex
 expect_usage "unexpected argument 'extra'" "$cortex" evaluate m.cortex extra
 expect_usage "MODEL is required" "$cortex" predict
 
@@ -159,4 +159,30 @@ grep -q "Epoch 1: validation per-character accuracy" "$dir/add.log" || fail "seq
 expect_usage "A subcommand is required" "$cortex" seq
 expect_usage "--digits must be in \[1, 9\]" "$cortex" seq addition --digits 12
 expect_error "expects 1 to 27 samples" "$cortex" seq addition --digits 1 --samples 100
+
+# lm: a few batches on a small text, sampling from the saved model, and the bad inputs.
+for ((i = 0; i < 60; i++)); do echo "In the beginning God created the heaven and the earth."; done >"$dir/text.txt"
+"$cortex" lm train --text "$dir/text.txt" --units 16 --embedding 8 --batch-size 4 --steps 20 --epochs 1 --max-steps 5 \
+  --sample 20 --verbose 0 --output "$dir/lm.cortex" >"$dir/lm.log" 2>&1 || fail "lm train: $(cat "$dir/lm.log")"
+tail -1 "$dir/lm.log" | grep -Eq "^Held-out bits/char: [0-9]+\.[0-9]{3}$" || fail "lm train last line: $(tail -1 "$dir/lm.log")"
+grep -q "^Epoch 1: train bits/char [0-9.]*, held-out bits/char [0-9.]*" "$dir/lm.log" || fail "lm epoch line: $(cat "$dir/lm.log")"
+"$cortex" lm sample "$dir/lm.cortex" --prime "In the" --length 30 --temperature 0.7 >"$dir/sample" 2>&1 ||
+  fail "lm sample: $(cat "$dir/sample")"
+[[ $(head -c 6 "$dir/sample") == "In the" && $(wc -c <"$dir/sample") -eq 37 ]] || fail "lm sample output: $(cat "$dir/sample")"
+: >"$dir/empty.txt"
+expect_error "is empty" "$cortex" lm train --text "$dir/empty.txt"
+expect_error "too short for one batch" "$cortex" lm train --text "$dir/text.txt" --batch-size 500
+expect_error "the prime has 'Z' (byte 90) at position 0" "$cortex" lm sample "$dir/lm.cortex" --prime "Zion"
+head -c 2000 "$dir/lm.cortex" >"$dir/truncated.cortex"
+expect_error "corrupt tensor file" "$cortex" lm sample "$dir/truncated.cortex"
+expect_error "holds no character vocabulary" "$cortex" lm sample "$dir/add.cortex"
+expect_usage "--temperature must be > 0" "$cortex" lm sample "$dir/lm.cortex" --temperature 0
+
+# visualize model: the layer graph through Graphviz, its DOT file beside it.
+"$cortex" visualize model "$dir/lm.cortex" -o "$dir/lm.svg" >"$dir/viz.log" 2>&1 || fail "visualize model: $(cat "$dir/viz.log")"
+grep -q "<svg" "$dir/lm.svg" && grep -q "lstm: LSTM" "$dir/lm.dot" && grep -q "n0 -> n1" "$dir/lm.dot" ||
+  fail "visualize model output: $(cat "$dir/viz.log" "$dir/lm.dot")"
+"$cortex" visualize model "$dir/add.cortex" -o "$dir/add.png" >"$dir/viz.log" 2>&1 || fail "visualize model png: $(cat "$dir/viz.log")"
+[[ $(head -c 4 "$dir/add.png" | tail -c 3) == PNG ]] || fail "visualize model png is not a PNG"
+expect_error "-o expects a file ending in .png or .svg" "$cortex" visualize model "$dir/lm.cortex" -o "$dir/lm.gif"
 echo "cli smoke: all checks passed"
