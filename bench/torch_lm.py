@@ -60,12 +60,12 @@ class CharLM(nn.Module):
             self.lstm.bias_ih_l0.zero_()
             self.lstm.bias_ih_l0[units : 2 * units] = 1.0
             self.lstm.bias_hh_l0.zero_()
-        # Keras's LSTM has one bias: PyTorch's second stays at zero, untrained (Adam would move the
-        # pair twice as fast as one, and clipping would count its gradient twice).
-        self.lstm.bias_hh_l0.requires_grad_(False)
             limit = (6.0 / (units + vocab)) ** 0.5
             self.dense.weight.uniform_(-limit, limit)
             self.dense.bias.zero_()
+        # Keras's LSTM has one bias: PyTorch's second stays at zero, untrained (Adam would move the
+        # pair twice as fast as one, and clipping would count its gradient twice).
+        self.lstm.bias_hh_l0.requires_grad_(False)
 
     def forward(self, x, state):
         y, state = self.lstm(self.embed(x), state)
