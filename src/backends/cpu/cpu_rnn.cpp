@@ -170,6 +170,25 @@ memory zeroed(memory m) {
   return m;
 }
 
+// What the forward and the backward both pass: the sequence, the states in and
+// out, and the weights in the primitive's layout (scratch slots 0-2).
+template <typename Entry>
+std::unordered_map<int, memory> forward_args(RnnCell cell, const Descs& s, const Entry& e, const RnnTensors& t) {
+  std::unordered_map<int, memory> args{
+      {DNNL_ARG_SRC_LAYER, memory(s.layer_in, engine(), handle(t.x))},
+      {DNNL_ARG_SRC_ITER, memory(s.state, engine(), handle(t.h0))},
+      {DNNL_ARG_WEIGHTS_LAYER, e.w_layer.input(handle(t.kernel), 0)},
+      {DNNL_ARG_WEIGHTS_ITER, e.w_iter.input(handle(t.recurrent_kernel), 1)},
+      {DNNL_ARG_BIAS, e.bias.input(handle(t.bias), 2)},
+      {DNNL_ARG_DST_LAYER, memory(s.layer_out, engine(), handle(t.y))},
+      {DNNL_ARG_DST_ITER, memory(s.state, engine(), handle(t.h_n))}};
+  if (cell == RnnCell::lstm) {
+    args.emplace(DNNL_ARG_SRC_ITER_C, memory(s.cell_state, engine(), handle(t.c0)));
+    args.emplace(DNNL_ARG_DST_ITER_C, memory(s.cell_state, engine(), handle(t.c_n)));
+  }
+  return args;
+}
+
 }  // namespace
 
 bool rnn_supports(RnnCell, DType dtype) { return dtype == DType::f32; }
@@ -185,18 +204,7 @@ void rnn(RnnCell cell, RnnTensors& t, Tensor* workspace) {
         const Descs s = descs(cell, d);
         const auto e = cached<ForwardEntry>(key("rnn_fwd", t.x.shape(), d.u, static_cast<int>(cell), training),
                                             [&] { return make_forward(cell, s, training); });
-        std::unordered_map<int, memory> args{
-            {DNNL_ARG_SRC_LAYER, memory(s.layer_in, engine(), handle(t.x))},
-            {DNNL_ARG_SRC_ITER, memory(s.state, engine(), handle(t.h0))},
-            {DNNL_ARG_WEIGHTS_LAYER, e->w_layer.input(handle(t.kernel), 0)},
-            {DNNL_ARG_WEIGHTS_ITER, e->w_iter.input(handle(t.recurrent_kernel), 1)},
-            {DNNL_ARG_BIAS, e->bias.input(handle(t.bias), 2)},
-            {DNNL_ARG_DST_LAYER, memory(s.layer_out, engine(), handle(t.y))},
-            {DNNL_ARG_DST_ITER, memory(s.state, engine(), handle(t.h_n))}};
-        if (cell == RnnCell::lstm) {
-          args.emplace(DNNL_ARG_SRC_ITER_C, memory(s.cell_state, engine(), handle(t.c0)));
-          args.emplace(DNNL_ARG_DST_ITER_C, memory(s.cell_state, engine(), handle(t.c_n)));
-        }
+        std::unordered_map<int, memory> args = forward_args(cell, s, *e, t);
         if (training) {
           *workspace = Tensor::empty({static_cast<std::int64_t>(e->workspace.get_size())}, DType::u8);
           args.emplace(DNNL_ARG_WORKSPACE, memory(e->workspace, engine(), handle(*workspace)));
@@ -221,25 +229,16 @@ void rnn_backward(RnnCell cell, const RnnTensors& t, const Tensor& workspace, co
         const memory dw_layer = zeroed(e->dw_layer.output(handle(g.kernel), 3));
         const memory dw_iter = zeroed(e->dw_iter.output(handle(g.recurrent_kernel), 4));
         const memory dbias = zeroed(e->dbias.output(handle(g.bias), 5));
-        std::unordered_map<int, memory> args{
-            {DNNL_ARG_SRC_LAYER, memory(s.layer_in, engine(), handle(t.x))},
-            {DNNL_ARG_SRC_ITER, memory(s.state, engine(), handle(t.h0))},
-            {DNNL_ARG_WEIGHTS_LAYER, e->w_layer.input(handle(t.kernel), 0)},
-            {DNNL_ARG_WEIGHTS_ITER, e->w_iter.input(handle(t.recurrent_kernel), 1)},
-            {DNNL_ARG_BIAS, e->bias.input(handle(t.bias), 2)},
-            {DNNL_ARG_DST_LAYER, memory(s.layer_out, engine(), handle(t.y))},
-            {DNNL_ARG_DST_ITER, memory(s.state, engine(), handle(t.h_n))},
-            {DNNL_ARG_WORKSPACE, memory(e->workspace, engine(), handle(workspace))},
-            {DNNL_ARG_DIFF_DST_LAYER, memory(s.layer_out, engine(), handle(dy))},
-            {DNNL_ARG_DIFF_DST_ITER, memory(s.state, engine(), handle(dh_n))},
-            {DNNL_ARG_DIFF_SRC_LAYER, memory(s.layer_in, engine(), handle(g.x))},
-            {DNNL_ARG_DIFF_SRC_ITER, memory(s.state, engine(), handle(g.h0))},
-            {DNNL_ARG_DIFF_WEIGHTS_LAYER, dw_layer},
-            {DNNL_ARG_DIFF_WEIGHTS_ITER, dw_iter},
-            {DNNL_ARG_DIFF_BIAS, dbias}};
+        std::unordered_map<int, memory> args = forward_args(cell, s, *e, t);
+        args.insert({{DNNL_ARG_WORKSPACE, memory(e->workspace, engine(), handle(workspace))},
+                     {DNNL_ARG_DIFF_DST_LAYER, memory(s.layer_out, engine(), handle(dy))},
+                     {DNNL_ARG_DIFF_DST_ITER, memory(s.state, engine(), handle(dh_n))},
+                     {DNNL_ARG_DIFF_SRC_LAYER, memory(s.layer_in, engine(), handle(g.x))},
+                     {DNNL_ARG_DIFF_SRC_ITER, memory(s.state, engine(), handle(g.h0))},
+                     {DNNL_ARG_DIFF_WEIGHTS_LAYER, dw_layer},
+                     {DNNL_ARG_DIFF_WEIGHTS_ITER, dw_iter},
+                     {DNNL_ARG_DIFF_BIAS, dbias}});
         if (cell == RnnCell::lstm) {
-          args.emplace(DNNL_ARG_SRC_ITER_C, memory(s.cell_state, engine(), handle(t.c0)));
-          args.emplace(DNNL_ARG_DST_ITER_C, memory(s.cell_state, engine(), handle(t.c_n)));
           args.emplace(DNNL_ARG_DIFF_DST_ITER_C, memory(s.cell_state, engine(), handle(dc_n)));
           args.emplace(DNNL_ARG_DIFF_SRC_ITER_C, memory(s.cell_state, engine(), handle(g.c0)));
         }
