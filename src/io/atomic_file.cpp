@@ -2,6 +2,7 @@
 #include "cortex/io/atomic_file.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -30,7 +31,33 @@ void write_bytes(std::FILE* file, const void* data, std::size_t nbytes, const st
     fail("cannot write ", path, ": short write of ", nbytes, " bytes: ", std::strerror(errno));
 }
 
+bool renamed_into_place(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return true;  // a new file (or one stat cannot see: the write will say)
+  if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) return true;  // the rename refuses a directory, removing the temporary
+  if (S_ISCHR(st.st_mode)) return false;
+  const char* kind = S_ISFIFO(st.st_mode)   ? "a FIFO"
+                     : S_ISSOCK(st.st_mode) ? "a socket"
+                     : S_ISBLK(st.st_mode)  ? "a block device"
+                                            : "not a regular file";
+  fail("cannot write ", path, ": it is ", kind, ", expected a file (or a new path)");
+}
+
 void write_atomically(const std::string& path, const std::function<void(std::FILE*)>& write) {
+  if (!renamed_into_place(path)) {  // a character device (/dev/null): written in place, never replaced
+    std::FILE* device = std::fopen(path.c_str(), "wb");
+    if (device == nullptr) fail("cannot write ", path, ": ", std::strerror(errno));
+    try {
+      write(device);
+      if (std::fflush(device) != 0 || std::ferror(device))
+        fail("cannot write ", path, ": flushing failed: ", std::strerror(errno));
+    } catch (...) {
+      std::fclose(device);
+      throw;
+    }
+    std::fclose(device);
+    return;
+  }
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   std::FILE* file = std::fopen(tmp.c_str(), "wb");
   if (file == nullptr)

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "cortex/autograd/grad_mode.h"
+#include "cortex/io/atomic_file.h"
 #include "cortex/nn/functional.h"
 #include "cortex/nn/sequential.h"
 #include "cortex/ops/creation.h"
@@ -136,7 +137,9 @@ void render_dot(const std::string& dot_path, const std::string& output, const st
   const std::string ext = std::filesystem::path(output).extension().string();
   if (ext != ".svg" && ext != ".png")
     fail<ValueError>("a model graph is drawn as .svg or .png, got '", output, "'");
-  const std::string tmp = output + ".tmp" + std::to_string(::getpid());
+  // dot writes a temporary file renamed over `output`, or a character device (/dev/null) itself.
+  const bool rename = io::renamed_into_place(output);
+  const std::string tmp = rename ? output + ".tmp" + std::to_string(::getpid()) : output;
   const std::string format = "-T" + ext.substr(1);
   std::vector<std::string> args{program, format, "-o", tmp, dot_path};
   std::vector<char*> argv;
@@ -154,11 +157,12 @@ void render_dot(const std::string& dot_path, const std::string& output, const st
     if (errno != EINTR) fail<Error>("waiting for Graphviz's `", program, "` failed: ", std::strerror(errno));
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     std::error_code ignored;
-    std::filesystem::remove(tmp, ignored);
+    if (rename) std::filesystem::remove(tmp, ignored);
     fail<Error>("Graphviz's `", program, "` failed on ", dot_path,
                 WIFEXITED(status) ? cortex::detail::cat(" (exit status ", WEXITSTATUS(status), ")")
                                   : std::string(" (killed by a signal)"));
   }
+  if (!rename) return;
   std::error_code ec;
   std::filesystem::rename(tmp, output, ec);
   if (ec) {

@@ -290,6 +290,26 @@ TEST_F(TensorFileTest, FailedRenameRemovesTheTemporaryFile) {
   EXPECT_EQ(read_file(path("m.cortex/keep")), "keep me");
 }
 
+// Renaming over /dev/null would replace the device with a file (as root): a
+// character device is written in place; a FIFO is refused without blocking.
+TEST_F(TensorFileTest, ADeviceIsWrittenInPlaceAndAFifoIsRefused) {
+  struct stat before {}, after {};
+  ASSERT_EQ(::stat("/dev/null", &before), 0);
+  ASSERT_TRUE(S_ISCHR(before.st_mode));
+  save_tensors("/dev/null", {{"w", zeros({2})}});
+  io::write_text("/dev/null", "text");
+  ASSERT_EQ(::stat("/dev/null", &after), 0);
+  EXPECT_TRUE(S_ISCHR(after.st_mode));
+  EXPECT_EQ(after.st_rdev, before.st_rdev);
+  ASSERT_EQ(::mkfifo(path("out.fifo").c_str(), 0600), 0);
+  try {
+    io::write_text(path("out.fifo"), "x");
+    ADD_FAILURE() << "wrote into a FIFO";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("it is a FIFO, expected a file"), std::string::npos) << e.what();
+  }
+}
+
 TEST_F(TensorFileTest, SaveReplacesAnExistingFile) {
   save_tensors(path("m.cortex"), {{"w", zeros({2})}});
   save_tensors(path("m.cortex"), {{"w", full({3}, 2.5)}}, {{"epoch", "7"}});
