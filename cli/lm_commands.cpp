@@ -81,13 +81,16 @@ int lm_train_command(const LmTrainArgs& a) {
   const std::vector<std::int64_t> ids = vocabulary.encode(text, a.text.empty() ? "the text" : a.text);
   const auto n = static_cast<std::int64_t>(ids.size()), n_held = n / 10;
   const std::vector<std::int64_t> train_ids(ids.begin(), ids.end() - n_held), held_ids(ids.end() - n_held, ids.end());
-  const seq::StreamBatches train_data = seq::stream_batches(train_ids, a.batch_size, a.steps);
-  seq::StreamBatches held_out;
-  try {
-    held_out = seq::stream_batches(held_ids, a.batch_size, a.steps);
-  } catch (const ValueError& e) {
-    fail<ValueError>("the held-out last 10 % of the text: ", e.what(), "; give a longer text or a smaller --batch-size or --steps");
-  }
+  // Each part says which it is when it is too short for one batch.
+  auto batches_of = [&](const std::vector<std::int64_t>& part, const char* which) {
+    try {
+      return seq::stream_batches(part, a.batch_size, a.steps);
+    } catch (const ValueError& e) {
+      fail<ValueError>(which, " of the text: ", e.what(), "; give a longer text or a smaller --batch-size or --steps");
+    }
+  };
+  const seq::StreamBatches train_data = batches_of(train_ids, "the training part (the first 90 %)");
+  const seq::StreamBatches held_out = batches_of(held_ids, "the held-out last 10 %");
 
   // ids (batch, steps) -> Embedding -> stateful LSTM -> a softmax over the vocabulary at every step.
   auto chars = nn::Input({-1}, "chars");

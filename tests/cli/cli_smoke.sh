@@ -171,7 +171,10 @@ grep -q "^Epoch 1: train bits/char [0-9.]*, held-out bits/char [0-9.]*" "$dir/lm
 [[ $(head -c 6 "$dir/sample") == "In the" && $(wc -c <"$dir/sample") -eq 37 ]] || fail "lm sample output: $(cat "$dir/sample")"
 : >"$dir/empty.txt"
 expect_error "is empty" "$cortex" lm train --text "$dir/empty.txt"
-expect_error "too short for one batch" "$cortex" lm train --text "$dir/text.txt" --batch-size 500
+expect_error "the training part (the first 90 %) of the text: a text of 2970 characters is too short for one batch" \
+  "$cortex" lm train --text "$dir/text.txt" --batch-size 500
+expect_error "the held-out last 10 % of the text: a text of 330 characters is too short" \
+  "$cortex" lm train --text "$dir/text.txt" --batch-size 20 --steps 20
 expect_error "the prime has 'Z' (byte 90) at position 0" "$cortex" lm sample "$dir/lm.cortex" --prime "Zion"
 head -c 2000 "$dir/lm.cortex" >"$dir/truncated.cortex"
 expect_error "corrupt tensor file" "$cortex" lm sample "$dir/truncated.cortex"
