@@ -16,15 +16,15 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 "$cortex" train --batch-size 32 --threads 1 --output "$dir/m.cortex" --report-dir "$dir/run" >"$dir/out" 2>"$dir/err" &
 pid=$!
 # Wait for a progress line inside the epoch (one every 10 s when not on a terminal) that shows
-# at least 20 batches done, so that the model has learned something on any machine or build.
+# at least 100 batches done, so that the model has learned something on any machine or build.
 reached=0
-for ((i = 0; i < 480 && reached < 20; i++)); do
+for ((i = 0; i < 480 && reached < 100; i++)); do
   kill -0 $pid 2>/dev/null || fail "train ended early: $(cat "$dir/out" "$dir/err")"
   sleep 0.5
   reached=$(sed -n 's/^ *\([0-9]*\)\/1875 \[.*ETA.*/\1/p' "$dir/out" | tail -1)
   reached=${reached:-0}
 done
-((reached >= 20)) || fail "no progress line with 20 batches done within 240 s: $(cat "$dir/out")"
+((reached >= 100)) || fail "no progress line with 100 batches done within 240 s: $(cat "$dir/out")"
 kill -INT $pid
 wait $pid
 rc=$?
@@ -41,7 +41,7 @@ grep -qE "^ *$batches/1875 \[.*ms/step" "$dir/out" || fail "no final line at $ba
 
 # What was saved loads and is marked.
 "$cortex" evaluate "$dir/m.cortex" >"$dir/eval" 2>&1 || fail "evaluate the saved model: $(cat "$dir/eval")"
-# Chance is 10 %; 20 batches and more lift any run above 20 %.
+# Chance is 10 %; 100 batches and more lift any run well above 20 % (a margin: one loaded `ctest -j2` run failed this script early, its output lost; a model stopped after only ~20 batches is the likeliest cause).
 grep -q "^Test accuracy: 0\.[2-9]" "$dir/eval" || fail "the saved model did not learn: $(cat "$dir/eval")"
 grep -q "\"interrupted\": \"SIGINT in epoch 1 of 12, after $batches of 1875 batches\"" "$dir/run/settings.json" ||
   fail "settings.json: $(cat "$dir/run/settings.json")"
