@@ -18,15 +18,16 @@
 #include "summary_table.h"
 
 namespace cortex::nn {
+
+std::string shape_text(const Shape& per_sample) {
+  std::string out = "(None";
+  for (auto d : per_sample) out += ", " + (d < 0 ? std::string("None") : std::to_string(d));
+  return out + ")";
+}
+
 namespace {
 
 std::atomic<std::uint64_t> next_node_id{1};
-
-std::string shape_text(const Shape& s) {
-  std::string out = "(None";
-  for (auto d : s) out += ", " + (d < 0 ? std::string("None") : std::to_string(d));
-  return out + ")";
-}
 
 // A probe batch of one sample for a symbolic input, its free axes at `free_size`.
 Tensor probe(const Symbolic& s, std::int64_t free_size) {

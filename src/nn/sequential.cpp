@@ -1,6 +1,8 @@
 // Sequential: running layers in order, naming them and printing the summary.
 #include "cortex/nn/sequential.h"
 
+#include "cortex/nn/functional.h"
+
 #include <algorithm>
 #include <cctype>
 #include <map>
@@ -163,9 +165,7 @@ std::string Sequential::summary(const std::string& model_name) {
     std::string shape = "?";
     if (x.defined()) {
       x = (*l)(x);
-      shape = "(None";
-      for (std::int64_t d = 1; d < x.dim(); ++d) shape += ", " + std::to_string(x.shape()[d]);
-      shape += ")";
+      shape = shape_text(Shape(x.shape().begin() + 1, x.shape().end()));
     }
     std::int64_t n = 0, nb = 0;
     for (auto& [name, t] : l->named_parameters()) n += t.numel();

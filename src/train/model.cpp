@@ -96,6 +96,7 @@ void Model::compile(CompileOptions o) {
   losses_ = std::move(chosen);
   loss_weights_ = o.loss_weights.empty() ? std::vector<double>(outputs, 1.0) : o.loss_weights;
   resolved_ = std::move(resolved);
+  output_log_names_ = output_names();  // fixed with the graph: not rebuilt for every batch's logs
   metrics_ = o.metrics;
   optimizer_ = o.optimizer ? o.optimizer : std::shared_ptr<optim::Optimizer>(optim::make_optimizer(o.optimizer_name));
   if (net_->built()) optimizer_->set_params(net_->parameters());
@@ -150,7 +151,7 @@ std::vector<Tensor> Model::forward_for_loss(const std::vector<Tensor>& xs, std::
 
 std::string Model::log_key(std::size_t output, const std::string& what) const {
   if (losses_.size() == 1) return what;
-  return output_names().at(output) + "_" + what;
+  return output_log_names_.at(output) + "_" + what;
 }
 
 void Model::add_batch_figures(Logs& sums, const std::vector<Tensor>& ys, const std::vector<Tensor>& outs,

@@ -23,12 +23,7 @@ extern char** environ;
 namespace cortex::viz {
 namespace {
 
-// (None, 100, 64): the batch axis and free axes as None, as Keras prints them.
-std::string shape_text(const Shape& per_sample) {
-  std::string s = "(None";
-  for (auto d : per_sample) s += ", " + (d < 0 ? std::string("None") : std::to_string(d));
-  return s + ")";
-}
+using nn::shape_text;
 
 std::int64_t param_count(const nn::Module& m) {
   std::int64_t n = 0;

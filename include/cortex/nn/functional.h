@@ -53,6 +53,10 @@ class Input : public Symbolic {
   Input(Shape shape, std::string name = "", DType dtype = DType::f32);
 };
 
+// A per-sample shape as Keras prints it: "(None, 7, 12)", the batch axis and
+// free axes (-1) as None (summaries, errors, the drawn graph).
+std::string shape_text(const Shape& per_sample);
+
 // One call of a layer in a graph (or an Input, whose layer is null).
 struct GraphNode {
   std::shared_ptr<Module> layer;

@@ -182,6 +182,7 @@ class Model {
   std::shared_ptr<optim::Optimizer> optimizer_;
   std::vector<losses::Loss> losses_{losses::Loss{}};  // one per output
   std::vector<double> loss_weights_;                 // one per output
+  std::vector<std::string> output_log_names_;        // output_names(), taken at compile
   std::vector<std::string> metrics_;                 // as the user named them ("accuracy"): the log keys
   std::vector<std::vector<std::string>> resolved_;   // per output, what each metric computes ("categorical_accuracy")
   int epoch_ = 0;
